@@ -263,3 +263,12 @@ LOGGING = {
 # --- Health checks ----------------------------------------------------------
 
 READINESS_TIMEOUT_SECONDS: float = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
+
+# --- posts ---
+
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("posts.context_processors.nav")
+# Anonymous public pages are kept this long in the cache backend; any change to
+# a post or category invalidates them at once (posts/cache.py). 0 disables.
+POSTS_PAGE_CACHE_SECONDS: int = env.int("POSTS_PAGE_CACHE_SECONDS", default=300)
+POSTS_PER_PAGE: int = env.int("POSTS_PER_PAGE", default=10)
+TAGGIT_CASE_INSENSITIVE = True
