@@ -8,16 +8,9 @@ class PostsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        import reversion
-
         from posts import signals
-        from posts.models import Category, Post
 
         signals.connect()
-        if not reversion.is_registered(Post):
-            reversion.register(Post, exclude=["images"])
-        if not reversion.is_registered(Category):
-            reversion.register(Category)
         _register_image_usage()
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -27,6 +28,7 @@ class CategoryQuerySet(models.QuerySet["Category"]):
         )
 
 
+@reversion.register()
 class Category(models.Model):
     """A shelf for posts; the source blog files every post under exactly one."""
 
@@ -82,6 +84,8 @@ class PostQuerySet(models.QuerySet["Post"]):
         return self.defer("body", "body_html", "search_title", "search_body", "toc")
 
 
+# Versions keep what an author wrote; derived columns are rebuilt on save.
+@reversion.register(exclude=("images", "search_title", "search_body"))
 class Post(models.Model):
     """A Markdown article; its HTML is rendered and sanitised once, at save time."""
 
