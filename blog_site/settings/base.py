@@ -263,3 +263,10 @@ LOGGING = {
 # --- Health checks ----------------------------------------------------------
 
 READINESS_TIMEOUT_SECONDS: float = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
+
+# --- page cache ---------------------------------------------------------------
+
+PAGE_CACHE_ENABLED: bool = env.bool("PAGE_CACHE_ENABLED", default=True)
+PAGE_CACHE_SECONDS: int = env.int("PAGE_CACHE_SECONDS", default=300)
+PAGE_CACHE_MAX_ENTRIES: int = env.int("PAGE_CACHE_MAX_ENTRIES", default=1000)
+PAGE_CACHE_VERSION_TTL: float = env.float("PAGE_CACHE_VERSION_TTL", default=0.25)
