@@ -319,3 +319,22 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
+
+# --- media_store ---
+
+# Uploads larger than this are refused before decoding (bytes).
+MEDIA_MAX_UPLOAD_BYTES: int = env.int(
+    "MEDIA_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024
+)
+# Decompression-bomb guard: width × height above this is refused unread.
+MEDIA_MAX_PIXELS: int = env.int("MEDIA_MAX_PIXELS", default=60_000_000)
+# Rendition widths served as /images/<uuid>?w=<width> and used in srcset.
+MEDIA_RENDITION_WIDTHS: list[int] = [
+    int(w) for w in env.list("MEDIA_RENDITION_WIDTHS", default=["480", "960", "1600"])
+]
+# Direct browser-to-bucket uploads: how long the presigned POST is valid and
+# how long an unconfirmed object may live before cleanup removes it.
+MEDIA_DIRECT_UPLOAD_SECONDS: int = env.int("MEDIA_DIRECT_UPLOAD_SECONDS", default=600)
+MEDIA_UNCONFIRMED_GRACE_SECONDS: int = env.int(
+    "MEDIA_UNCONFIRMED_GRACE_SECONDS", default=24 * 3600
+)
