@@ -15,22 +15,8 @@ class PostsConfig(AppConfig):
 
 
 def _register_image_usage() -> None:
-    """Tell media_store where an image is shown (when it offers the hook)."""
-    try:
-        from media_store.usage import Usage, register_usage_finder
-    except ImportError:
-        return
+    """Tell media_store where an image is shown, so it refuses to delete it."""
+    from media_store.usage import register_usage_finder
+    from posts.selectors import post_image_usages
 
-    from django.db.models import Q
-
-    from posts.models import Post
-
-    def post_usages(image):  # type: ignore[no-untyped-def]
-        for post in (
-            Post.objects.filter(Q(thumbnail=image) | Q(images=image))
-            .select_related("category")
-            .distinct()
-        ):
-            yield Usage(label=f"Post “{post.title}”", url=post.get_absolute_url())
-
-    register_usage_finder(post_usages)
+    register_usage_finder(post_image_usages)

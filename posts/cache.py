@@ -22,6 +22,8 @@ from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from blog_site import page_cache
+
 STATE_KEY = "posts:content-state"
 
 
@@ -39,19 +41,37 @@ def _fresh_state() -> dict[str, Any]:
     return state
 
 
-def content_version() -> str:
-    """The current version; re-derived when a scheduled post has just gone public."""
+def _state() -> dict[str, Any]:
     state = cache.get(STATE_KEY)
     if state is None or (
         state["next_publish"] is not None and state["next_publish"] <= time.time()
     ):
+        if state is not None:
+            # A scheduled post just went public: the ASGI page cache in front
+            # of Django must drop its pages too.
+            page_cache.content_version_bump()
         state = _fresh_state()
-    return state["version"]
+    return state
+
+
+def content_version() -> str:
+    """The current version; re-derived when a scheduled post has just gone public."""
+    return _state()["version"]
+
+
+def next_publish_at() -> float | None:
+    """When the next scheduled post goes public (epoch seconds), if any."""
+    return _state()["next_publish"]
+
+
+def _bump_now() -> None:
+    _fresh_state()
+    page_cache.content_version_bump()
 
 
 def bump_content_version() -> None:
     """Invalidate every cached public page once the current transaction commits."""
-    transaction.on_commit(_fresh_state)
+    transaction.on_commit(_bump_now)
 
 
 def page_cache_seconds() -> int:
@@ -90,6 +110,23 @@ def cached_public_page(
                 response.render()
             cache.set(key, (response.content, response["Content-Type"]), seconds)
             response["X-Page-Cache"] = "miss"
+        return response
+
+    return wrapper
+
+
+def public_post_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Both cache layers for a public page: the shared cache backend (Django
+    side) and the ASGI page cache in front of Django, which keeps the page no
+    longer than the next scheduled publication."""
+    inner = cached_public_page(view)
+
+    @page_cache.public_page
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = inner(request, *args, **kwargs)
+        if response.status_code == 200:
+            page_cache.cache_until(response, next_publish_at())
         return response
 
     return wrapper

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,3 +219,17 @@ def post_search_snippet(*, post: Post, query: str) -> str:
     parsed = search.parse_query(query)
     text = html_to_text(post.body_html)
     return search.highlight(text, parsed.words)
+
+
+def post_image_usages(image: Any) -> Iterator[Any]:
+    """Where an image is shown: posts using it as thumbnail or in the body."""
+    from media_store.usage import Usage
+
+    posts = (
+        Post.objects.filter(Q(thumbnail=image) | Q(images=image))
+        .select_related("category")
+        .only("title", "slug", "category__slug")
+        .distinct()
+    )
+    for post in posts:
+        yield Usage(label=f"Post “{post.title}”", url=post.get_absolute_url())

@@ -34,7 +34,6 @@ import frontmatter
 import yaml
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -184,9 +183,9 @@ def ensure_image(
     from media_store.services import image_create
 
     with source.open("rb") as handle:
-        return image_create(
-            file=File(handle, name=source.name), uploader=uploader, id=image_id
-        )
+        # The same bytes already stored under another UUID come back as that
+        # image; the caller then rewrites its references to it.
+        return image_create(file=handle, uploader=uploader, image_id=image_id)
 
 
 def import_post(
@@ -201,24 +200,26 @@ def import_post(
     user_model = get_user_model()
     if parsed.author:
         author = user_model.objects.filter(username=parsed.author).first() or author
-    for image_id in rendering.image_ids_in(parsed.body):
+    found: dict[uuid.UUID, Image | None] = {}
+    for image_id in [parsed.thumbnail, *rendering.image_ids_in(parsed.body)]:
+        if image_id is None or image_id in found:
+            continue
         try:
-            if ensure_image(image_id, images_dir=images_dir, uploader=author) is None:
-                report.warnings.append((path, f"image {image_id} not found"))
+            found[image_id] = ensure_image(
+                image_id, images_dir=images_dir, uploader=author
+            )
         except ValidationError as exc:
+            found[image_id] = None
             report.warnings.append(
                 (path, f"image {image_id}: {'; '.join(exc.messages)}")
             )
-    thumbnail = None
-    if parsed.thumbnail:
-        try:
-            thumbnail = ensure_image(
-                parsed.thumbnail, images_dir=images_dir, uploader=author
-            )
-        except ValidationError as exc:
-            report.warnings.append((path, f"thumbnail: {'; '.join(exc.messages)}"))
-        if thumbnail is None:
-            report.warnings.append((path, f"thumbnail {parsed.thumbnail} not found"))
+            continue
+        if found[image_id] is None:
+            report.warnings.append((path, f"image {image_id} not found"))
+    for old, image in found.items():
+        if image is not None and image.pk != old:
+            parsed.body = parsed.body.replace(f"/images/{old}", f"/images/{image.pk}")
+    thumbnail = found.get(parsed.thumbnail) if parsed.thumbnail else None
     category = services.category_get_or_create(name=parsed.category)
     status = Post.Status.PUBLISHED if parsed.published else Post.Status.DRAFT
     published_at = parsed.published_at or (

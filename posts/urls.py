@@ -2,7 +2,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from posts import feeds, views
-from posts.cache import cached_public_page
+from posts.cache import public_post_page
 from posts.sitemaps import SITEMAPS
 
 app_name = "posts"
@@ -14,21 +14,19 @@ urlpatterns = [
     path("categories/<str:slug>/", views.category_detail, name="category"),
     path(
         "categories/<str:slug>/feed/rss/",
-        cached_public_page(feeds.CategoryFeed()),
+        public_post_page(feeds.CategoryFeed()),
         name="category_feed_rss",
     ),
     path(
         "categories/<str:slug>/feed/atom/",
-        cached_public_page(feeds.CategoryAtomFeed()),
+        public_post_page(feeds.CategoryAtomFeed()),
         name="category_feed_atom",
     ),
     path("authors/<str:username>/", views.author_detail, name="author"),
     path("tags/<str:slug>/", views.tag_detail, name="tag"),
     path("search/", views.search, name="search"),
-    path("feed/rss/", cached_public_page(feeds.LatestPostsFeed()), name="feed_rss"),
-    path(
-        "feed/atom/", cached_public_page(feeds.LatestPostsAtomFeed()), name="feed_atom"
-    ),
+    path("feed/rss/", public_post_page(feeds.LatestPostsFeed()), name="feed_rss"),
+    path("feed/atom/", public_post_page(feeds.LatestPostsAtomFeed()), name="feed_atom"),
     path("robots.txt", views.robots_txt, name="robots"),
 ]
 
@@ -36,7 +34,7 @@ urlpatterns = [
 sitemap_urlpatterns = [
     path(
         "sitemap.xml",
-        cached_public_page(sitemap),
+        public_post_page(sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap",
     ),

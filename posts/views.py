@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from posts import selectors
-from posts.cache import cached_public_page
+from posts.cache import public_post_page
 from posts.models import Post
 
 
@@ -29,14 +29,14 @@ def _page(request: HttpRequest, queryset, per_page: int | None = None) -> Page: 
 
 
 @require_safe
-@cached_public_page
+@public_post_page
 def home(request: HttpRequest) -> HttpResponse:
     page = _page(request, selectors.post_list_published())
     return render(request, "posts/home.html", {"page_obj": page})
 
 
 @require_safe
-@cached_public_page
+@public_post_page
 def post_detail(request: HttpRequest, category: str, slug: str) -> HttpResponse:
     post = selectors.post_get_for_view(slug=slug, user=request.user)
     if post is None:
@@ -61,14 +61,14 @@ def post_detail(request: HttpRequest, category: str, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_public_page
+@public_post_page
 def category_list(request: HttpRequest) -> HttpResponse:
     categories = selectors.category_list_with_counts()
     return render(request, "posts/category_list.html", {"categories": categories})
 
 
 @require_safe
-@cached_public_page
+@public_post_page
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = selectors.category_get(slug=slug)
     if category is None:
@@ -83,7 +83,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_public_page
+@public_post_page
 def author_detail(request: HttpRequest, username: str) -> HttpResponse:
     author = selectors.author_get(username=username)
     if author is None:
@@ -97,7 +97,7 @@ def author_detail(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @require_safe
-@cached_public_page
+@public_post_page
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = _page(request, selectors.post_list_published(tag=slug))
     if not page.object_list:
@@ -106,7 +106,7 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_public_page
+@public_post_page
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     page = None
