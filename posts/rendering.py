@@ -103,7 +103,6 @@ def sanitize(raw_html: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         clean_content_tags={"script", "style"},
-        set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
         link_rel="noopener noreferrer",
     )
 
@@ -121,15 +120,19 @@ def _clean_toc(tokens: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 def add_image_sizes(rendered_html: str, sizes: Mapping[str, tuple[int, int]]) -> str:
-    """Give every known /images/UUID its intrinsic size, so the page never jumps."""
+    """Lazy-load every image and give each known /images/UUID its intrinsic
+    size, so the page never jumps while pictures arrive."""
 
     def fix(match: re.Match[str]) -> str:
-        tag = match.group(0)
+        tag = match.group(0)[:-1].rstrip("/").rstrip()
+        extra = ""
         src = _SRC_RE.search(tag)
-        if not src or src.group(1) not in sizes or " width=" in tag:
-            return tag
-        width, height = sizes[src.group(1)]
-        return tag[:-1].rstrip("/").rstrip() + f' width="{width}" height="{height}">'
+        if src and src.group(1) in sizes and " width=" not in tag:
+            width, height = sizes[src.group(1)]
+            extra += f' width="{width}" height="{height}"'
+        if " loading=" not in tag:
+            extra += ' loading="lazy" decoding="async"'
+        return f"{tag}{extra}>"
 
     return _IMG_TAG_RE.sub(fix, rendered_html)
 
@@ -169,7 +172,7 @@ def render_markdown(source: str) -> Rendered:
     raw = md.convert(source)
     clean = sanitize(raw)
     return Rendered(
-        html=clean,
+        html=add_image_sizes(clean, {}),
         toc=_clean_toc(getattr(md, "toc_tokens", [])),
         text=html_to_text(clean),
         image_ids=image_ids_in(source),
