@@ -78,21 +78,29 @@ def seed_images(tmp_path: Path, seed_path: Path) -> Path:
 
 
 @pytest.fixture
-def author(db: None):  # type: ignore[no-untyped-def]
+def groups(db: None) -> None:
+    """The groups exist (a transactional test's flush removes migration data)."""
+    from posts.permissions import groups_ensure
+
+    groups_ensure()
+
+
+@pytest.fixture
+def author(groups: None):  # type: ignore[no-untyped-def]
     user = UserFactory(username="writer", display_name="글쓴이", is_staff=True)
     user.groups.add(Group.objects.get(name="Authors"))
     return user
 
 
 @pytest.fixture
-def other_author(db: None):  # type: ignore[no-untyped-def]
+def other_author(groups: None):  # type: ignore[no-untyped-def]
     user = UserFactory(username="someone", is_staff=True)
     user.groups.add(Group.objects.get(name="Authors"))
     return user
 
 
 @pytest.fixture
-def editor(db: None):  # type: ignore[no-untyped-def]
+def editor(groups: None):  # type: ignore[no-untyped-def]
     user = UserFactory(username="editor", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     return user
