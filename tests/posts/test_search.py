@@ -39,7 +39,11 @@ def test_the_database_is_mariadb_with_fulltext_indexes() -> None:
             "AND index_type = 'FULLTEXT'"
         )
         names = {row[0] for row in cursor.fetchall()}
-    assert {"post_search_title_ft", "post_search_body_ft", "post_search_all_ft"} <= names
+    assert {
+        "post_search_title_ft",
+        "post_search_body_ft",
+        "post_search_all_ft",
+    } <= names
 
 
 def test_every_token_is_longer_than_the_servers_minimum_token_size() -> None:
@@ -76,7 +80,8 @@ def test_search_finds_the_seed_post(seed_post: Post, query: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["쿠버네티스다", "없는단어", '"레지스트리 컨테이너"', "kustomizer", "네임 xyzzy"]
+    "query",
+    ["쿠버네티스다", "없는단어", '"레지스트리 컨테이너"', "kustomizer", "네임 xyzzy"],
 )
 def test_search_does_not_match_what_the_post_does_not_say(
     seed_post: Post, query: str
@@ -88,7 +93,9 @@ def test_title_matches_rank_above_body_matches(author) -> None:
     body_only = make_post(
         author=author, title="클러스터 이야기", body="쿠버네티스 " * 30 + "운영 경험"
     )
-    in_title = make_post(author=author, title="쿠버네티스 입문", body="처음 시작하는 글")
+    in_title = make_post(
+        author=author, title="쿠버네티스 입문", body="처음 시작하는 글"
+    )
     make_post(author=author, title="무관한 글", body="파이썬 이야기")
     found = list(selectors.post_search(query="쿠버네티스"))
     assert [p.pk for p in found] == [in_title.pk, body_only.pk]
@@ -129,7 +136,9 @@ def test_search_page_shows_ranked_highlighted_results(client, seed_post: Post) -
     assert "<mark>쿠버네티스</mark>" in html
 
 
-@pytest.mark.parametrize("query", ["", "   ", "+-*\"()<>~@", "'; DROP TABLE posts_post; --", "a" * 5000])
+@pytest.mark.parametrize(
+    "query", ["", "   ", '+-*"()<>~@', "'; DROP TABLE posts_post; --", "a" * 5000]
+)
 def test_odd_queries_answer_200(client, seed_post: Post, query: str) -> None:
     response = client.get("/search/", {"q": query})
     assert response.status_code == 200
