@@ -68,7 +68,7 @@ def png_bytes(
 
 @pytest.fixture
 def seed_images(tmp_path: Path, seed_path: Path) -> Path:
-    """Image files named by the seed post's UUIDs (no extension), as --images expects."""
+    """Files named by the seed post's image UUIDs (no extension), for --images."""
     folder = tmp_path / "images"
     folder.mkdir()
     ids = sorted(set(UUID_RE.findall(seed_path.read_text(encoding="utf-8"))))

@@ -84,8 +84,12 @@ def test_bad_files_are_named_with_their_reason_and_the_rest_is_imported(
         "---\ntitle: café\n---\nbody é\n".encode("latin-1")
     )
     (folder / "2024-01-04-good.md").write_text(
-        '---\nlayout: post\ntitle: "두 번째 글"\ncreatedAt: 2024-01-04 10:00:00.000000\n'
-        'updatedAt: 2024-01-05 10:00:00.000000\ncategory: "운영체제/컴퓨터구조"\n---\n본문\n',
+        "---\nlayout: post\n"
+        'title: "두 번째 글"\n'
+        "createdAt: 2024-01-04 10:00:00.000000\n"
+        "updatedAt: 2024-01-05 10:00:00.000000\n"
+        'category: "운영체제/컴퓨터구조"\n'
+        "---\n본문\n",
         encoding="utf-8",
     )
     err = StringIO()
