@@ -9,6 +9,7 @@ appears without a cron job and without waiting for a cache timeout.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -97,7 +98,8 @@ def cached_public_page(
         ):
             return view(request, *args, **kwargs)
         version, language = content_version(), translation.get_language()
-        key = f"posts:page:{version}:{language}:{request.get_full_path()}"
+        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        key = f"posts:page:{version}:{language}:{path}"
         cached = cache.get(key)
         if cached is not None:
             content, content_type = cached

@@ -207,3 +207,23 @@ def test_robots_txt_points_at_the_sitemap(client) -> None:
     assert response.status_code == 200
     assert "Sitemap: " in response.content.decode()
     assert "Disallow: /admin/" in response.content.decode()
+
+
+def test_tag_page_lists_public_posts_with_that_tag(client, author) -> None:
+    make_post(author=author, title="태그 달린 글", tags=["쿠버네티스"])
+    make_post(
+        author=author, title="태그 달린 초안", tags=["쿠버네티스"], published=False
+    )
+    post = make_post(author=author, title="다른 글")
+    response = client.get("/tags/쿠버네티스/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "태그 달린 글" in html and "태그 달린 초안" not in html
+    assert client.get("/tags/없는태그/").status_code == 404
+    assert (
+        'href="/tags/'
+        in client.get(
+            Post.objects.get(title="태그 달린 글").get_absolute_url()
+        ).content.decode()
+    )
+    assert post.tags.count() == 0
