@@ -95,7 +95,7 @@ def test_author_writes_and_publishes_a_post_in_the_admin(client, author) -> None
     [
         ({"title": "이미 있는 제목"}, "title", "이미 존재합니다"),
         ({"slug": "taken-slug"}, "slug", "이미 존재합니다"),
-        ({"status": "published", "body": "  "}, "body", "needs a body"),
+        ({"status": "published", "body": "  "}, "body", "본문이 있어야"),
     ],
 )
 def test_clear_validation_errors(
@@ -166,7 +166,7 @@ def test_history_shows_who_changed_what_with_a_diff_and_restores(
     versions = list(Version.objects.get_for_object(post))
     assert len(versions) == 2
     history = client.get(f"/admin/posts/post/{post.pk}/history/").content.decode()
-    assert author.username in history and "Diff" in history
+    assert author.username in history and "변경 비교" in history
     diff = client.get(f"/admin/posts/post/{post.pk}/history/{versions[0].pk}/diff/")
     text = diff.content.decode()
     assert diff.status_code == 200
