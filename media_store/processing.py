@@ -61,7 +61,7 @@ def read_limited(file: IO[bytes] | bytes) -> bytes:
     else:
         declared = getattr(file, "size", None)
         if isinstance(declared, int) and declared > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         if hasattr(file, "seek"):
             file.seek(0)
         # Read one byte past the cap: a declared size can lie.
@@ -69,11 +69,11 @@ def read_limited(file: IO[bytes] | bytes) -> bytes:
     if not data:
         raise ValidationError(_("The file is empty."), code="empty")
     if len(data) > limit:
-        raise _too_large(limit)
+        raise too_large(limit)
     return data
 
 
-def _too_large(limit: int) -> ValidationError:
+def too_large(limit: int) -> ValidationError:
     return ValidationError(
         _("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)},
         code="too_large",
