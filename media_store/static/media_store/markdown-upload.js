@@ -74,11 +74,14 @@
       insertAtCursor(textarea, text);
       return;
     }
+    var end = at + placeholder.length;
+    // A failed upload takes its own line break with it.
+    if (!text && textarea.value.charAt(end) === "\n") end += 1;
     var keepStart = textarea.selectionStart;
     var keepEnd = textarea.selectionEnd;
-    textarea.setRangeText(text, at, at + placeholder.length, "preserve");
+    textarea.setRangeText(text, at, end, "preserve");
     if (keepStart > at) {
-      var delta = text.length - placeholder.length;
+      var delta = text.length - (end - at);
       textarea.setSelectionRange(keepStart + delta, keepEnd + delta);
     }
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
