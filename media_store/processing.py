@@ -134,6 +134,11 @@ def _open(data: bytes) -> PILImage.Image:
 
 def _load_all_frames(img: PILImage.Image) -> None:
     """Decode every frame, so a truncated or corrupt file fails here."""
+    damaged = ValidationError(
+        _("The %(format)s file is damaged or incomplete; it cannot be decoded.")
+        % {"format": img.format},
+        code="invalid_image",
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
@@ -141,7 +146,7 @@ def _load_all_frames(img: PILImage.Image) -> None:
                 frame.load()
         img.seek(0)
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise _not_an_image() from exc
+        raise damaged from exc
 
 
 def _encode(img: PILImage.Image, fmt: str, frames: int) -> bytes:

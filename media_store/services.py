@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,9 +149,18 @@ def image_delete(*, image: Image) -> None:
             code="in_use",
         )
     names = [image.file.name, *rendition_names(image)]
-    with transaction.atomic():
-        image.delete()
-        transaction.on_commit(lambda: _delete_objects_quietly(names))
+    try:
+        with transaction.atomic():
+            image.delete()
+            transaction.on_commit(lambda: _delete_objects_quietly(names))
+    except ProtectedError as exc:
+        # A PROTECT foreign key (say Post.thumbnail) whose app registered
+        # no usage finder still refuses the delete, with a clear message.
+        raise ValidationError(
+            _("This image is used and cannot be deleted: %(places)s.")
+            % {"places": "; ".join(str(obj) for obj in exc.protected_objects)},
+            code="in_use",
+        ) from exc
 
 
 # --- Direct browser-to-bucket uploads --------------------------------------
