@@ -98,3 +98,11 @@ def test_width_outside_the_fixed_set_is_a_clear_400(client: Client, query: str) 
 def test_post_to_an_image_url_is_refused(client: Client) -> None:
     image = services.image_create(file=image_bytes("PNG", (43, 30)))
     assert client.post(f"/images/{image.pk}").status_code == 405
+
+
+def test_animation_width_request_redirects_to_the_original(client: Client) -> None:
+    from tests.media_store.conftest import animated_bytes
+
+    image = services.image_create(file=animated_bytes("GIF"))
+    response = client.get(f"/images/{image.pk}?w=480")
+    assert urlsplit(response["Location"]).path.endswith(f"/{image.pk}/original")
