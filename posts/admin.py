@@ -60,8 +60,17 @@ class PostAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.request = request
         if "body" in self.fields:
-            self.fields["body"].widget.attrs["data-preview-url"] = reverse(
-                "admin:posts_post_preview"
+            # Live preview (posts/admin/post-editor.js) and paste/drop image
+            # upload (media_store/markdown-upload.js) hook onto these.
+            self.fields["body"].widget.attrs.update(
+                {
+                    "data-preview-url": reverse("admin:posts_post_preview"),
+                    "data-image-upload-url": reverse("media_store:upload"),
+                    "data-image-direct-url": reverse("media_store:direct"),
+                }
+            )
+            self.fields["body"].help_text = _(
+                "Markdown. Paste or drop pictures here to upload and insert them."
             )
 
     def clean(self) -> dict[str, Any]:
@@ -103,7 +112,7 @@ class PostAdmin(VersionAdmin):
     object_history_template = "admin/posts/post/object_history.html"
 
     class Media:
-        js = ("posts/admin/post-editor.js",)
+        js = ("posts/admin/post-editor.js", "media_store/markdown-upload.js")
         css = {"all": ("posts/admin/post-editor.css",)}
 
     def get_fieldsets(self, request: HttpRequest, obj: Post | None = None) -> Any:

@@ -3,11 +3,12 @@ on a phone reads it. Real daphne, MariaDB, Redis, S3 server and Chromium."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 
-from media_store.services import image_create
+from media_store.models import Image
 from posts import services
 from tests.posts.conftest import png_bytes
 from tests.posts.factories import UserFactory
@@ -15,6 +16,15 @@ from tests.posts.factories import UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TITLE = "휴대폰에서 읽는 새 글"
+PNG_B64 = base64.b64encode(png_bytes("diagram", size=(640, 360), hue=77)).decode()
+DROP = """([b64, name]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type: "image/png" }));
+  document.getElementById("id_body").dispatchEvent(
+    new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: transfer })
+  );
+}"""
 
 
 @pytest.fixture
@@ -35,11 +45,6 @@ def test_author_publishes_in_admin_and_a_phone_visitor_reads_it(
     live_daphne, page, phone_page, writer, artifacts_dir: Path
 ) -> None:
     category = services.category_create(name="모바일/웹")
-    image = image_create(
-        file=png_bytes("diagram", size=(640, 360), hue=77),
-        alt="흐름도",
-        uploader=writer,
-    )
     base = live_daphne.url
 
     # The author signs in and writes the post.
@@ -50,14 +55,23 @@ def test_author_publishes_in_admin_and_a_phone_visitor_reads_it(
     page.wait_for_url(f"{base}/admin/posts/post/add/")
     page.fill("#id_title", TITLE)
     page.select_option("#id_category", label=category.name)
-    body = (
+    page.fill(
+        "#id_body",
         "## 들어가며\n\n휴대폰 화면에서도 잘 보이는지 확인한다.\n\n"
-        f'<img alt="흐름도" src="/images/{image.pk}"/>\n\n'
-        "```python\nprint('안녕')\n```\n"
+        "```python\nprint('안녕')\n```\n",
     )
-    page.fill("#id_body", body)
     # The live preview renders the Markdown while the author types.
     page.wait_for_selector("[data-post-preview] h2#들어가며")
+    # Dropping a picture on the body uploads it and inserts its reference.
+    page.eval_on_selector("#id_body", "el => el.setSelectionRange(0, 0)")
+    page.evaluate(DROP, [PNG_B64, "흐름도.png"])
+    page.wait_for_function(
+        "() => /\\/images\\/[0-9a-f-]{36}/"
+        ".test(document.getElementById('id_body').value)"
+    )
+    image = Image.objects.get()
+    assert image.uploader == writer and image.alt == "흐름도"
+    page.wait_for_selector(f'[data-post-preview] img[src="/images/{image.pk}"]')
     page.fill("#id_thumbnail", str(image.pk))
     page.select_option("#id_status", "published")
     page.click("input[name=_save]")
