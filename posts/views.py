@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.paginator import Page, Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
+from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -16,15 +19,14 @@ from django.views.decorators.http import require_safe
 
 from posts import selectors
 from posts.cache import public_post_page
-from posts.models import Post
 
 
-def _page(request: HttpRequest, queryset, per_page: int | None = None) -> Page:  # type: ignore[no-untyped-def]
-    paginator = Paginator(queryset, per_page or getattr(settings, "POSTS_PER_PAGE", 10))
+def _page(request: HttpRequest, queryset: QuerySet[Any]) -> Page:
+    paginator = Paginator(queryset, getattr(settings, "POSTS_PER_PAGE", 10))
     number = request.GET.get("page") or 1
     try:
         return paginator.page(number)
-    except Exception as exc:  # EmptyPage, PageNotAnInteger
+    except InvalidPage as exc:  # not a number, or past the last page
         raise Http404("No such page") from exc
 
 
@@ -128,6 +130,3 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
-
-
-__all__ = ["Post"]
