@@ -81,6 +81,7 @@ def test_author_publishes_in_admin_and_a_phone_visitor_reads_it(
     # A visitor on a phone finds it on the home page and opens it.
     response = phone_page.goto(f"{base}/")
     assert response is not None and response.status == 200
+    phone_page.screenshot(path=str(artifacts_dir / "posts-phone-home.png"))
     phone_page.click(f"text={TITLE}")
     phone_page.wait_for_selector("h1.post-title")
     assert phone_page.inner_text("h1.post-title") == TITLE

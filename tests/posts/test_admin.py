@@ -181,3 +181,16 @@ def test_history_shows_who_changed_what_with_a_diff_and_restores(
     post.refresh_from_db()
     assert post.body == "첫 번째 본문"
     assert "첫 번째 본문" in post.body_html
+
+
+def test_view_on_site_opens_the_draft_for_its_author(client, author) -> None:
+    draft = make_post(author=author, title="사이트에서 보기", published=False)
+    client.force_login(author)
+    change = client.get(f"/admin/posts/post/{draft.pk}/change/").content.decode()
+    assert "/admin/r/" in change  # Django's "view on site" link
+    response = client.get(f"/admin/posts/post/{draft.pk}/change/")
+    link = response.context["original"].get_absolute_url()
+    page = client.get(link)
+    assert page.status_code == 200 and "사이트에서 보기" in page.content.decode()
+    client.logout()
+    assert client.get(link).status_code == 404
