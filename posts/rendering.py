@@ -25,6 +25,14 @@ IMAGE_PATH_RE = re.compile(
 _IMG_TAG_RE = re.compile(r"<img\b[^>]*>")
 _SRC_RE = re.compile(r'\ssrc="/images/([0-9a-f-]{36})"')
 _TAG_RE = re.compile(r"<[^>]+>")
+_BLOCK_TAG_RE = re.compile(
+    r"</?(?:p|div|h[1-6]|li|ul|ol|pre|br|hr|tr|td|th|table|thead|tbody|blockquote"
+    r"|dl|dt|dd|figure|figcaption|details|summary|img|sup)\b[^>]*>",
+    re.IGNORECASE,
+)
+_NOT_PROSE_RE = re.compile(
+    r"<(pre|h[1-6]|table|sup)\b.*?</\1>|<div class=\"footnote\">.*?</div>", re.DOTALL
+)
 _SPACE_RE = re.compile(r"\s+")
 _CJK_RE = re.compile(
     r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af]"
@@ -146,7 +154,17 @@ def image_ids_in(text: str) -> list[uuid.UUID]:
 
 
 def html_to_text(fragment: str) -> str:
-    return _SPACE_RE.sub(" ", html.unescape(_TAG_RE.sub(" ", fragment))).strip()
+    """Visible text: block boundaries become spaces, inline tags vanish (so
+    `**굵**게` stays one word and Pygments' spans don't split code)."""
+    text = _BLOCK_TAG_RE.sub(" ", fragment)
+    text = _TAG_RE.sub("", text)
+    return _SPACE_RE.sub(" ", html.unescape(text)).strip()
+
+
+def derive_summary(rendered_html: str) -> str:
+    """The summary shown when the author wrote none: prose only, no code or headings."""
+    prose = _NOT_PROSE_RE.sub("", rendered_html)
+    return summarize(html_to_text(prose))
 
 
 def reading_minutes(text: str) -> int:

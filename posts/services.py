@@ -97,7 +97,7 @@ def _render_into(post: Post, *, summary_given: bool) -> list[Image]:
     post.toc = rendered.toc
     post.reading_minutes = rendered.reading_minutes
     if not summary_given:
-        post.summary = rendering.summarize(rendered.text)
+        post.summary = rendering.derive_summary(rendered.html)
     post.search_title = search.index_text(post.title)
     post.search_body = search.index_text(rendered.text)
     return images
@@ -205,7 +205,7 @@ def post_update(
     old_slug = stored["slug"] if stored else post.slug
     old_summary = stored["summary"] if stored else ""
     was_published = stored is not None and stored["status"] == Post.Status.PUBLISHED
-    derived_before = rendering.summarize(rendering.html_to_text(post.body_html))
+    derived_before = rendering.derive_summary(post.body_html)
     for name, value in data.items():
         if name != "tags":
             setattr(post, name, value)

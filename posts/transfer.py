@@ -332,7 +332,7 @@ def export_text(post: Post) -> str:
     tags = sorted(tag.name for tag in post.tags.all())
     if tags:
         lines.append(f"tags: [{', '.join(_quoted(t) for t in tags)}]")
-    derived = rendering.summarize(rendering.html_to_text(post.body_html))
+    derived = rendering.derive_summary(post.body_html)
     if post.summary and post.summary != derived:
         lines.append(f"summary: {_quoted(post.summary)}")
     lines.append("---")

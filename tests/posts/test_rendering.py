@@ -115,3 +115,17 @@ def test_reading_time_counts_korean_characters_and_english_words() -> None:
     assert reading_minutes("가" * 1000) == 2
     assert reading_minutes("word " * 460) == 2
     assert reading_minutes("") == 1
+
+
+def test_derived_summary_is_prose_without_code_headings_or_footnotes() -> None:
+    from posts.rendering import derive_summary
+
+    html = render_markdown(
+        "## 들어가며\n\n**굵**게 쓴 글[^1].\n\n"
+        "```python\nprint(1)\n```\n\n다음 문단\n\n[^1]: 각주"
+    ).html
+    assert derive_summary(html) == "굵게 쓴 글. 다음 문단"
+
+
+def test_inline_markup_does_not_split_words_for_search() -> None:
+    assert "굵게" in render_markdown("**굵**게 쓴 글").text
