@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from media_store.models import Image
 from posts import rendering, search
+from posts.cache import bump_content_version
 from posts.models import Category, Post, SlugRedirect
 
 SLUG_MAX = 200
@@ -277,4 +278,6 @@ def post_rerender(*, post: Post) -> Post:
         search_body=post.search_body,
     )
     post.images.set(images)
+    # A queryset update sends no signals: invalidate cached pages here.
+    bump_content_version()
     return post

@@ -166,3 +166,16 @@ def test_an_image_known_under_another_uuid_is_relinked(
     assert f"/images/{existing.pk}" in post.body or post.thumbnail_id == existing.pk
     assert f"/images/{first.name}" not in post.body_html
     assert Image.objects.filter(pk=uuid.UUID(first.name)).count() == 0
+
+
+def test_rerender_posts_rebuilds_stored_html_and_search_tokens(author) -> None:
+    post = make_post(
+        author=author, title="다시 그리기", body="## 제목\n\n네임스페이스를 쓴다"
+    )
+    Post.objects.filter(pk=post.pk).update(body_html="", search_body="", toc=[])
+    out, _ = run("rerender_posts")
+    assert "Re-rendered 1 posts" in out
+    post.refresh_from_db()
+    assert '<h2 id="제목">' in post.body_html
+    assert post.toc[0]["id"] == "제목"
+    assert post.search_body
