@@ -125,6 +125,10 @@ def build(path: Path) -> list[Obj]:
     return load_yaml_docs(result.stdout)
 
 
+# Applied by hand (k8s/README.md), so checked like the built objects.
+MANUAL_MANIFESTS = (K8S / "bdg-blog-mariadb" / "restore-job.yaml",)
+
+
 @functools.cache
 def built() -> dict[str, list[Obj]]:
     """Every offline-buildable kustomization, keyed by its repo-relative path.
@@ -134,6 +138,8 @@ def built() -> dict[str, list[Obj]]:
     so that everything around the chart is validated like the rest.
     """
     out = {k.rel: build(k.path) for k in kustomizations() if k.buildable_offline}
+    for path in MANUAL_MANIFESTS:
+        out[path.relative_to(REPO_ROOT).as_posix()] = load_yaml_docs(path.read_text())
     for k in kustomizations():
         if k.uses_helm and not k.is_component:
             out[k.rel + " (without helmCharts)"] = build_without_helm(k)
