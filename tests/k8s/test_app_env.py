@@ -46,14 +46,19 @@ def _first_party_sources() -> list[Path]:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout.split()
+        check=False,
+    )
+    if listed.returncode == 0:
+        paths = listed.stdout.split()
+    else:  # not a git checkout (an exported tree)
+        paths = [p.relative_to(REPO_ROOT).as_posix() for p in REPO_ROOT.rglob("*.py")]
     return [
         REPO_ROOT / p
-        for p in listed
-        if not p.startswith(("tests/", ".venv/"))
+        for p in paths
+        if not p.startswith(("tests/", ".venv/", "k8s/"))
         and p != "blog_site/settings/test.py"
         and "/migrations/" not in p
+        and (REPO_ROOT / p).is_file()
     ]
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.k8s.manifests import K8S, Obj, all_objects, built, find, pod_spec
+from tests.k8s.manifests import K8S, Obj, all_objects, build, built, find, pod_spec
 from tests.k8s.test_build import _upstream_tags
 
 TEMPLATE = find("WorkflowTemplate", "build-and-deploy", "bdg-blog-argoci")
@@ -297,11 +299,56 @@ def test_every_namespaced_layer_has_an_application() -> None:
     assert wave["bdg-blog-mariadb"] < wave["bdg-blog"] < wave["bdg-blog-argoci"]
 
 
-def test_argo_cd_renders_helm_for_the_harbor_layer() -> None:
-    spec = yaml.safe_load(
-        (K8S / "bdg-blog-argocd" / "install" / "kustomization.yaml").read_text()
-    )
+def test_argo_cd_is_installed_in_its_namespace_and_renders_helm() -> None:
+    install = K8S / "bdg-blog-argocd" / "install"
+    spec = yaml.safe_load((install / "kustomization.yaml").read_text())
     patch = yaml.safe_load(spec["patches"][0]["patch"])
     assert patch["metadata"]["name"] == "argocd-cm"
     assert "--enable-helm" in patch["data"]["kustomize.buildOptions"]
-    assert spec["namespace"] == "bdg-blog-argocd"
+    (transformer,) = spec["transformers"]
+    namespace = yaml.safe_load((install / transformer).read_text())
+    assert namespace["kind"] == "NamespaceTransformer"
+    assert namespace["metadata"]["namespace"] == "bdg-blog-argocd"
+    # The ClusterRoleBindings' subjects must follow the ServiceAccounts.
+    assert namespace["setRoleBindingSubjects"] == "allServiceAccounts"
+    applications = {a["metadata"]["namespace"] for a in APPLICATIONS}
+    assert applications == {"bdg-blog-argocd"}
+
+
+def test_argo_cd_install_overlay_applies_to_upstream_objects(tmp_path: Path) -> None:
+    """The install overlay, built over a stand-in for upstream's install.yaml
+    (the real one needs the network): Argo CD's objects land in
+    bdg-blog-argocd, ClusterRoleBinding subjects included, and argocd-cm
+    gets --enable-helm."""
+    install = K8S / "bdg-blog-argocd" / "install"
+    shutil.copy(install / "namespace.yaml", tmp_path)
+    spec = yaml.safe_load((install / "kustomization.yaml").read_text())
+    spec["resources"] = ["upstream.yaml"]
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(spec))
+    (tmp_path / "upstream.yaml").write_text(
+        """
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: argocd-application-controller}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: argocd-cm}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: argocd-application-controller}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: argocd-application-controller
+subjects:
+  - {kind: ServiceAccount, name: argocd-application-controller, namespace: argocd}
+"""
+    )
+    objs = {o["kind"]: o for o in build(tmp_path)}
+    assert objs["ServiceAccount"]["metadata"]["namespace"] == "bdg-blog-argocd"
+    assert objs["ConfigMap"]["metadata"]["namespace"] == "bdg-blog-argocd"
+    assert objs["ConfigMap"]["data"]["kustomize.buildOptions"] == "--enable-helm"
+    (subject,) = objs["ClusterRoleBinding"]["subjects"]
+    assert subject["namespace"] == "bdg-blog-argocd"
