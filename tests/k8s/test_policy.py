@@ -414,20 +414,42 @@ def test_only_the_app_namespaces_reach_the_data_services(namespace: str) -> None
                 assert names and names <= APP_NAMESPACES, names
 
 
-def test_app_namespaces_admit_only_traefik() -> None:
+def test_app_namespaces_deny_by_default_and_admit_only_traefik() -> None:
     for namespace in APP_NAMESPACES:
         policies = [
             o
             for o in all_objects()
             if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == namespace
         ]
-        assert policies, namespace
+        deny = [p for p in policies if p["spec"]["podSelector"] == {}]
+        assert deny and all("ingress" not in p["spec"] for p in deny), namespace
         for policy in policies:
             for namespace_selector, pod_selector in _peers(policy):
                 assert namespace_selector == {
                     "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
                 }
                 assert pod_selector == {"matchLabels": {NAME: "traefik"}}
+
+
+def test_default_deny_namespaces_still_pass_acme_challenges() -> None:
+    """cert-manager's HTTP-01 solver pods run in the Certificate's namespace:
+    a default-deny policy there must let Traefik reach them."""
+    for namespace in {
+        o["metadata"]["namespace"] for o in all_objects() if o["kind"] == "Certificate"
+    }:
+        policies = [
+            o
+            for o in all_objects()
+            if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == namespace
+        ]
+        if not any(p["spec"]["podSelector"] == {} for p in policies):
+            continue
+        solver = {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
+        assert any(
+            p["spec"]["podSelector"] == solver
+            and p["spec"]["ingress"][0]["ports"] == [{"port": 8089, "protocol": "TCP"}]
+            for p in policies
+        ), namespace
 
 
 # --- secrets -------------------------------------------------------------------
