@@ -44,7 +44,9 @@ def _crds_candidates() -> list[Path]:
         check=False,
     ).stdout.strip()
     if common:
-        candidates.append(Path(common).parent.parent / "shared" / "k8s-crds")
+        beside_main = Path(common).parent.parent / "shared" / "k8s-crds"
+        if beside_main not in candidates:
+            candidates.append(beside_main)
     return candidates
 
 
