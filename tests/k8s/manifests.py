@@ -128,7 +128,10 @@ def build(path: Path) -> list[Obj]:
 
 
 # Applied by hand (k8s/README.md), so checked like the built objects.
-MANUAL_MANIFESTS = (K8S / "bdg-blog-mariadb" / "restore-job.yaml",)
+MANUAL_MANIFESTS = (
+    K8S / "bdg-blog-mariadb" / "restore-job.yaml",
+    K8S / "bdg-blog-argocd" / "root-application.yaml",
+)
 
 
 @functools.cache

@@ -16,7 +16,12 @@ from tests.k8s.test_build import _upstream_tags
 
 TEMPLATE = find("WorkflowTemplate", "build-and-deploy", "bdg-blog-argoci")
 TEMPLATES = {t["name"]: t for t in TEMPLATE["spec"]["templates"]}
-APPLICATIONS = [o for o in all_objects() if o["kind"] == "Application"]
+ROOT = "bdg-blog-root"
+APPLICATIONS = [
+    o
+    for o in all_objects()
+    if o["kind"] == "Application" and o["metadata"]["name"] != ROOT
+]
 
 
 def _kaniko_pushes() -> dict[str, list[str]]:
@@ -305,6 +310,10 @@ def test_argo_cd_is_installed_in_its_namespace_and_renders_helm() -> None:
     patch = yaml.safe_load(spec["patches"][0]["patch"])
     assert patch["metadata"]["name"] == "argocd-cm"
     assert "--enable-helm" in patch["data"]["kustomize.buildOptions"]
+    assert (
+        "obj.status.health"
+        in patch["data"]["resource.customizations.health.argoproj.io_Application"]
+    )
     (transformer,) = spec["transformers"]
     namespace = yaml.safe_load((install / transformer).read_text())
     assert namespace["kind"] == "NamespaceTransformer"
@@ -352,3 +361,17 @@ subjects:
     assert objs["ConfigMap"]["data"]["kustomize.buildOptions"] == "--enable-helm"
     (subject,) = objs["ClusterRoleBinding"]["subjects"]
     assert subject["namespace"] == "bdg-blog-argocd"
+
+
+def test_the_root_application_syncs_the_applications_from_git() -> None:
+    root = find("Application", ROOT, "bdg-blog-argocd")
+    source = root["spec"]["source"]
+    assert source["path"] == "k8s/bdg-blog-argocd"
+    assert {source["repoURL"]} == {a["spec"]["source"]["repoURL"] for a in APPLICATIONS}
+    assert {source["targetRevision"]} == {
+        a["spec"]["source"]["targetRevision"] for a in APPLICATIONS
+    }
+    assert root["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    # It is not among what it syncs, or pruning could delete it.
+    synced = built()["k8s/bdg-blog-argocd"]
+    assert ROOT not in {o["metadata"]["name"] for o in synced}
