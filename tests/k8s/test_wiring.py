@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import REPO_ROOT
 from tests.k8s.manifests import K8S, all_objects, configmap_data, find, pod_spec
 
 HOST = re.compile(r"Host\(`([^`]+)`\)")
@@ -130,3 +131,25 @@ def test_readme_lists_every_routed_host() -> None:
     }
     for host in hosts:
         assert f"| `{host}` |" in readme, host
+
+
+@pytest.mark.parametrize(
+    "namespace,stage", [("bdg-blog", "runtime"), ("bdg-blog-dev", "build")]
+)
+def test_container_port_is_the_port_the_image_listens_on(
+    namespace: str, stage: str
+) -> None:
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    body = re.split(rf"^FROM\s+\S+\s+AS\s+{stage}\s*$", dockerfile, flags=re.M | re.I)[
+        1
+    ]
+    body = re.split(r"^FROM\s", body, flags=re.M)[0]
+    (port,) = re.findall(r"\bPORT=(\d+)", body)
+    deployment = next(
+        o
+        for o in all_objects()
+        if o["kind"] == "Deployment" and o["metadata"]["namespace"] == namespace
+    )
+    container = pod_spec(deployment)["containers"][0]
+    assert [p["containerPort"] for p in container["ports"]] == [int(port)]
+    assert "PORT" not in _config(namespace), "the image's PORT is the one probed"
