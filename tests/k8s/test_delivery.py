@@ -294,14 +294,16 @@ def test_every_namespaced_layer_has_an_application() -> None:
         "bdg-blog-harbor",
         "bdg-blog-argoci",
     }
-    # The data services come up before the blog, and CI after it.
+    # Data services and Harbor first, then CI (which builds the images),
+    # then what runs those images.
     wave = {
         a["spec"]["destination"]["namespace"]: int(
             a["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
         )
         for a in APPLICATIONS
     }
-    assert wave["bdg-blog-mariadb"] < wave["bdg-blog"] < wave["bdg-blog-argoci"]
+    assert wave["bdg-blog-mariadb"] == wave["bdg-blog-harbor"] < wave["bdg-blog-argoci"]
+    assert wave["bdg-blog-argoci"] < wave["bdg-blog"] == wave["bdg-blog-dev"]
 
 
 def test_argo_cd_is_installed_in_its_namespace_and_renders_helm() -> None:
