@@ -11,7 +11,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.k8s.manifests import K8S, all_objects, configmap_data, find, pod_spec
+from tests.k8s.manifests import (
+    K8S,
+    WORKLOAD_KINDS,
+    all_objects,
+    configmap_data,
+    containers,
+    find,
+    pod_spec,
+)
 
 HOST = re.compile(r"Host\(`([^`]+)`\)")
 
@@ -153,3 +161,23 @@ def test_container_port_is_the_port_the_image_listens_on(
     container = pod_spec(deployment)["containers"][0]
     assert [p["containerPort"] for p in container["ports"]] == [int(port)]
     assert "PORT" not in _config(namespace), "the image's PORT is the one probed"
+
+
+def test_every_management_command_k8s_runs_exists() -> None:
+    from django.core.management import get_commands
+
+    available = set(get_commands())
+    commands = {
+        c["command"][2]
+        for o in all_objects()
+        if o["kind"] in WORKLOAD_KINDS
+        for c in containers(pod_spec(o))
+        if c.get("command", [])[:2] == ["python", "manage.py"]
+    }
+    assert {
+        "migrate",
+        "ensure_bucket",
+        "media_cleanup_uploads",
+        "media_reconcile",
+    } <= commands
+    assert commands <= available, commands - available
