@@ -1,3 +1,4 @@
+from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -11,3 +12,8 @@ def image_list() -> QuerySet[Image]:
 
 def image_get(*, pk: UUID) -> Image | None:
     return Image.objects.filter(pk=pk).first()
+
+
+def image_list_uploaded_by(*, user: Any) -> QuerySet[Image]:
+    """`user`'s own uploads, newest first."""
+    return Image.objects.filter(uploader=user).order_by("-created_at", "-id")

@@ -63,3 +63,20 @@ def groups_ensure(apps: Any = None) -> None:
             ).first()
             if permission is not None:
                 group.permissions.add(permission)
+
+
+def can_edit_post(user: Any, post: Any) -> bool:
+    """Authors change their own posts; Editors (`edit_others_posts`) every post."""
+    return bool(
+        user.is_authenticated
+        and user.has_perm("posts.change_post")
+        and (post.author_id == user.pk or user.has_perm("posts.edit_others_posts"))
+    )
+
+
+def can_delete_post(user: Any, post: Any) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.has_perm("posts.delete_post")
+        and (post.author_id == user.pk or user.has_perm("posts.edit_others_posts"))
+    )

@@ -117,6 +117,55 @@ def post_neighbours(*, post: Post) -> tuple[Neighbour | None, Neighbour | None]:
     return found.get("prev"), found.get("next")
 
 
+# Orderings a client may ask for; `-id` breaks ties so pages never overlap.
+POST_ORDERINGS = (
+    "published_at",
+    "-published_at",
+    "updated_at",
+    "-updated_at",
+    "created_at",
+    "-created_at",
+    "title",
+    "-title",
+)
+
+
+def post_list_for_api(
+    *,
+    user: Any,
+    category: str = "",
+    tag: str = "",
+    author: str = "",
+    query: str = "",
+    ordering: str = "",
+) -> QuerySet[Post]:
+    """Posts `user` may read, filtered by slugs/usernames and an optional search
+    term (best match first unless `ordering` says otherwise), with everything an
+    API page shows loaded in a constant number of queries.
+    """
+    if query:
+        queryset = post_search(query=query, user=user)
+    else:
+        queryset = post_list_visible(user=user).order_by("-published_at", "-id")
+    if category:
+        queryset = queryset.filter(category__slug=category)
+    if author:
+        queryset = queryset.filter(author__username=author)
+    if tag:
+        tagged = Post.objects.filter(Q(tags__slug=tag) | Q(tags__name=tag))
+        queryset = queryset.filter(pk__in=tagged.values("pk"))
+    if ordering:
+        if ordering not in POST_ORDERINGS:
+            raise ValueError(f"Unknown ordering: {ordering}")
+        queryset = queryset.order_by(ordering, "-id")
+    # defer(None) undoes the search's deferral of the body: the API shows it.
+    return (
+        queryset.defer(None)
+        .defer("search_title", "search_body")
+        .prefetch_related("tags")
+    )
+
+
 def category_list_with_counts(*, include_empty: bool = False) -> QuerySet[Category]:
     """Categories with their number of public posts."""
     queryset = Category.objects.with_published_counts()
@@ -136,6 +185,11 @@ def category_nav() -> list[dict[str, Any]]:
         ]
         cache.set(key, nav, 3600)
     return nav
+
+
+def category_get_with_count(*, slug: str) -> Category | None:
+    """The category at `slug` with its number of public posts."""
+    return Category.objects.with_published_counts().filter(slug=slug).first()
 
 
 def category_get(*, slug: str) -> Category | None:

@@ -80,6 +80,21 @@ def category_update(*, category: Category, **fields: Any) -> Category:
     return category
 
 
+def category_delete(*, category: Category) -> None:
+    """Delete an empty category; refuses (ValidationError) while posts use it."""
+    count = category.posts.count()
+    if count:
+        raise ValidationError(
+            _(
+                "The category “%(name)s” still has %(count)d posts; move or "
+                "delete them first."
+            )
+            % {"name": category.name, "count": count},
+            code="category_in_use",
+        )
+    category.delete()
+
+
 def category_get_or_create(*, name: str) -> Category:
     name = name.strip()
     existing = Category.objects.filter(name=name).first()

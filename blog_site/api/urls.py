@@ -11,6 +11,8 @@ app_name = "api"
 
 v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("posts.api.urls")),
+    path("", include("media_store.api.urls")),
 ]
 
 urlpatterns = [
