@@ -6,14 +6,21 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 _detail = inline_serializer("ErrorDetail", fields={"detail": serializers.CharField()})
-_fields = inline_serializer(
-    "FieldErrors",
-    fields={
-        "field_name": serializers.ListField(
-            child=serializers.CharField(), help_text="Messages for each invalid field"
-        )
+# Keys are the invalid fields (or `non_field_errors`); values are lists of
+# messages, nested objects for list and nested fields, or one `detail`
+# string for a body that could not be parsed. No key is required:
+# which fields appear depends on the input.
+_fields = {
+    "type": "object",
+    "description": "Messages for each invalid field",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object"},
+            {"type": "string"},
+        ]
     },
-)
+}
 
 
 class _Errors(dict[int, OpenApiResponse]):

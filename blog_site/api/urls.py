@@ -1,6 +1,8 @@
 """Everything under /api/: the versioned API, its schema and its docs."""
 
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -15,8 +17,16 @@ v1 = [
     path("", include("media_store.api.urls")),
 ]
 
+
+@csrf_exempt  # answers 404 whatever the method; there is nothing to forge
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Unknown API paths (or path values no converter accepts) answer JSON."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 urlpatterns = [
     path("v1/", include(v1)),
+    re_path(r"^v1/(?P<rest>.*)$", not_found),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -45,7 +45,7 @@ class ImageListApi(APIView):
         operation_id="images_list",
         responses={
             200: ImageOutputSerializer(many=True),
-            **ERRORS.pick(401, 404, 429),
+            **ERRORS.pick(400, 401, 404, 429),
         },
     )
     def get(self, request: Request) -> Response:

@@ -117,11 +117,17 @@ class PostInputSerializer(serializers.Serializer):
 class PostFilterSerializer(serializers.Serializer):
     """Query parameters of the post list."""
 
-    category = serializers.CharField(required=False, max_length=120)
-    tag = serializers.CharField(required=False, max_length=100)
-    author = serializers.CharField(required=False, max_length=150)
-    q = serializers.CharField(required=False, max_length=200)
-    ordering = serializers.ChoiceField(choices=POST_ORDERINGS, required=False)
+    # An empty value means "no filter", as with an empty search box.
+    category = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    tag = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    author = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    ordering = serializers.ChoiceField(
+        choices=POST_ORDERINGS,
+        required=False,
+        allow_blank=True,
+        help_text="Default: newest first (best match first with `q`).",
+    )
 
 
 class CategoryOutputSerializer(serializers.Serializer):

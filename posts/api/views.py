@@ -235,7 +235,7 @@ class CategoryListApi(ApiView):
         operation_id="categories_list",
         responses={
             200: CategoryOutputSerializer(many=True),
-            **ERRORS.pick(404, 429),
+            **ERRORS.pick(400, 404, 429),
         },
     )
     def get(self, request: Request) -> Response:
