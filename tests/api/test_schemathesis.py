@@ -20,7 +20,6 @@ from django.test import override_settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from media_store.services import image_create
