@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -25,6 +26,9 @@ async def room_broadcast_async(
     if seq is not None:
         await get_state().set_head(room=slug, seq=seq)
     layer = get_channel_layer()
+    # When it was sent, so that a connection can ignore notices older than
+    # itself (see ChatConsumer.is_news).
+    event = {**event, "at": time.time()}
     assert layer is not None, "CHANNEL_LAYERS is not configured"  # noqa: S101
     await layer.group_send(room_group(slug), event)
 

@@ -54,6 +54,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     ip_hash: str = ""
     session_key: str | None = None
     joined: bool = False
+    joined_at: float = 0.0
     closing: bool = False
     count: int = 0
     last_seq: int = 0
@@ -88,6 +89,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._refuse("blocked", "차단되어 입장할 수 없습니다.", CLOSE_BLOCKED)
             return
         state = get_state()
+        self.joined_at = time.time()
         for candidate in [name, *alternatives(name)]:
             result = await state.join(
                 room=self.slug, channel=self.channel_name, sid=self.sid, name=candidate
@@ -97,17 +99,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.name, self.count, self.joined = candidate, result.count, True
         await self.channel_layer.group_add(room_group(self.slug), self.channel_name)
         await self.accept()
-        history, self.last_seq = await database_sync_to_async(self._history)()
-        await self.send_frame(
-            {
-                "type": "hello",
-                "room": self.slug,
-                "name": self.name,
-                "count": self.count,
-                "history": history,
-            }
-        )
-        # A second tab of the same visitor is not a new arrival.
+        # Announced before the hello, so that whoever connects after this
+        # client has its hello never hears of it as a new arrival. A second tab
+        # of the same visitor is not a new arrival at all.
         if result.other_tabs == 0:
             await room_broadcast_async(
                 self.slug,
@@ -118,6 +112,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     "sid": self.sid,
                 },
             )
+        history, self.last_seq = await database_sync_to_async(self._history)()
+        await self.send_frame(
+            {
+                "type": "hello",
+                "room": self.slug,
+                "name": self.name,
+                "count": self.count,
+                "history": history,
+            }
+        )
         self.heartbeat = asyncio.create_task(self._heartbeat())
 
     def _identity(self) -> str:
@@ -313,7 +317,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def chat_deleted(self, event: dict[str, Any]) -> None:
         await self.send_frame({"type": "deleted", "id": event["id"]})
 
+    def is_news(self, event: dict[str, Any]) -> bool:
+        """Whether a notice was sent after this connection registered.
+
+        Replicas read a room's events from one shared subscription, so an
+        event published just before this connection joined the group can
+        still reach it; its hello already reflects that state.
+        """
+        return event["at"] >= self.joined_at
+
     async def chat_join(self, event: dict[str, Any]) -> None:
+        if not self.is_news(event):
+            return
         self.count = event["count"]
         if event["sid"] != self.sid:
             await self.send_frame(
@@ -321,6 +336,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
 
     async def chat_leave(self, event: dict[str, Any]) -> None:
+        if not self.is_news(event):
+            return
         self.count = event["count"]
         if event["sid"] != self.sid:
             await self.send_frame(
@@ -328,6 +345,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
 
     async def chat_rename(self, event: dict[str, Any]) -> None:
+        if not self.is_news(event):
+            return
         mine = event["sid"] == self.sid
         if mine:
             self.name = event["name"]  # the visitor's other tabs follow
