@@ -36,12 +36,13 @@ from talk.state import get_state
 
 logger = logging.getLogger(__name__)
 
-# Close codes. 4403/4404 tell the client not to reconnect; 1013 ("try again
-# later") means a dependency (Redis) failed and reconnecting with backoff will
-# work once it is back.
+# Close codes (applications may only send 1000 and 3000-4999, so these mirror
+# HTTP and RFC 6455 codes in the 4000 range). 4403/4404 tell the client not to
+# reconnect; 4013 ("try again later", after 1013) means a dependency (Redis)
+# failed and reconnecting with backoff will work once it is back.
 CLOSE_BLOCKED = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_TRY_AGAIN = 1013
+CLOSE_TRY_AGAIN = 4013
 
 # Redis errors, and the OSError family that a refused connection raises.
 UNAVAILABLE = (RedisError, OSError)
@@ -58,6 +59,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     closing: bool = False
     count: int = 0
     last_seq: int = 0
+    # The oldest message the hello carried: a resume only needs what lies
+    # before it, everything after is delivered live.
+    history_first_id: int | None = None
     heartbeat: asyncio.Task[None] | None = None
 
     # --- connection ---------------------------------------------------------
@@ -146,6 +150,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         messages = selectors.chat_message_list_recent(
             room=self.room, limit=settings.TALK_HISTORY_SIZE, upto_seq=last_seq
         )
+        self.history_first_id = messages[0].pk if messages else None
         return [self._frame(m) for m in messages], last_seq
 
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:
@@ -298,8 +303,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _missed(self, after: int) -> list[dict[str, Any]]:
         assert self.room is not None  # noqa: S101
+        if self.history_first_id is None:
+            return []  # no visible message before this connection
         messages = selectors.chat_message_list_after(
-            room=self.room, after_id=after, limit=settings.TALK_RESUME_LIMIT
+            room=self.room,
+            after_id=after,
+            before_id=self.history_first_id,
+            limit=settings.TALK_RESUME_LIMIT,
         )
         return [self._frame(m) for m in messages]
 

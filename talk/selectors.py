@@ -25,12 +25,12 @@ def chat_message_list_recent(
 
 
 def chat_message_list_after(
-    *, room: Room, after_id: int, limit: int
+    *, room: Room, after_id: int, before_id: int, limit: int
 ) -> QuerySet[Message]:
-    """Visible messages a reconnecting client missed, oldest first."""
+    """Visible messages with after_id < id < before_id, oldest first."""
     return (
         Message.objects.visible()
-        .filter(room=room, pk__gt=after_id)
+        .filter(room=room, pk__gt=after_id, pk__lt=before_id)
         .order_by("seq")[:limit]
     )
 

@@ -224,14 +224,21 @@ async def test_a_message_over_the_length_limit_is_refused(room, settings) -> Non
     await sock.disconnect()
 
 
-async def test_resume_sends_what_a_client_missed(room) -> None:
-    first = await store(room, "before")
-    for text in ("missed 1", "missed 2"):
+async def test_resume_sends_what_a_client_missed_before_the_history(
+    room, settings
+) -> None:
+    settings.TALK_HISTORY_SIZE = 2
+    first = await store(room, "seen before the reconnect")
+    for text in ("missed 1", "missed 2", "recent 1", "recent 2"):
         await store(room, text)
-    sock, _ = await connect(room.slug)
+    sock, hello = await connect(room.slug)
+    assert [m["text"] for m in hello["history"]] == ["recent 1", "recent 2"]
     await sock.send_json_to({"type": "resume", "after": first.pk})
     frames = [await receive(sock), await receive(sock)]
     assert [f["text"] for f in frames] == ["missed 1", "missed 2"]
+    assert await sock.receive_nothing(timeout=0.5)  # the history is not repeated
+    await sock.send_json_to({"type": "resume", "after": hello["history"][0]["id"]})
+    assert await sock.receive_nothing(timeout=0.5)
     await sock.disconnect()
 
 
