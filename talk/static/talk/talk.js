@@ -232,6 +232,14 @@
     }
   });
 
+  // Back online after the network dropped: no need to wait for the backoff.
+  window.addEventListener("online", function () {
+    if (!socket && !leaving && stateEl.dataset.state === "reconnecting") {
+      attempt = 0;
+      connect();
+    }
+  });
+
   setState("connecting");
   connect();
 })();
