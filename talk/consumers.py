@@ -7,6 +7,7 @@ room through talk.broadcast; presence and rate limits through talk.state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -76,7 +77,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             logger.warning(
                 "talk: Redis unavailable, refusing connection", exc_info=True
             )
-            await self._leave_state()
+            with contextlib.suppress(*UNAVAILABLE):
+                await self._leave_state()
             await self.close(code=CLOSE_TRY_AGAIN)
 
     async def _join(self) -> None:
@@ -100,6 +102,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
             if result.ok:
                 break
+        else:
+            # Every alternative taken (hardly possible): share the name
+            # rather than turn the visitor away.
+            result = await state.join(
+                room=self.slug,
+                channel=self.channel_name,
+                sid=self.sid,
+                name=candidate,
+                refresh=True,
+            )
         self.name, self.count, self.joined = candidate, result.count, True
         await self.channel_layer.group_add(room_group(self.slug), self.channel_name)
         await self.accept()
@@ -130,8 +142,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _identity(self) -> str:
         """Nickname and hashes; assigns and saves a name for a new session."""
-        client = self.scope.get("client") or ("", 0)
-        self.ip_hash = anon_hash("ip", client[0] or "")
+        address = (self.scope.get("client") or ("", 0))[0]
+        # No address (a Unix socket): nothing to rate-limit or block by.
+        self.ip_hash = anon_hash("ip", address) if address else ""
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         if not self.session_key:
@@ -246,8 +259,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             settings.TALK_RATE_LIMIT_IP_MESSAGES,
             settings.TALK_RATE_LIMIT_SECONDS,
         )
-        if limit and not await get_state().hit(
-            bucket=f"ip:{self.ip_hash}", limit=limit, window=window
+        if (
+            limit
+            and self.ip_hash
+            and not await get_state().hit(
+                bucket=f"ip:{self.ip_hash}", limit=limit, window=window
+            )
         ):
             raise ProtocolError(
                 "rate_limited", "이 주소에서 너무 많은 메시지를 보내고 있습니다."

@@ -42,10 +42,6 @@ class Room(models.Model):
             return reverse("talk:lobby")
         return reverse("talk:room", kwargs={"slug": self.slug})
 
-    @property
-    def group_name(self) -> str:
-        return f"talk.room.{self.slug}"
-
 
 class MessageQuerySet(models.QuerySet["Message"]):
     def visible(self) -> MessageQuerySet:
@@ -62,7 +58,9 @@ class Message(models.Model):
     # Keyed HMACs of the session key and the client address: enough to block a
     # sender, useless to anyone reading the table.
     session_hash = models.CharField(_("session"), max_length=64, db_index=True)
-    ip_hash = models.CharField(_("IP address"), max_length=64, db_index=True)
+    ip_hash = models.CharField(
+        _("IP address"), max_length=64, blank=True, db_index=True
+    )
     created_at = models.DateTimeField(
         _("created at"), default=timezone.now, db_index=True
     )
