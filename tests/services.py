@@ -137,11 +137,11 @@ class S3Server:
             f"-filer.port={ports['filer']}",
             "-s3",
             f"-s3.port={ports['s3']}",
-            # The Iceberg and Lance listeners bind fixed ports (8181, 9101),
-            # so a second test run's S3 server would die on start.
+            f"-s3.config={config}",
+            # The Iceberg and Lance listeners default to fixed ports (8181,
+            # 9101); a second server on the machine would die on them.
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
-            f"-s3.config={config}",
             "-volume.max=0",
             "-master.volumeSizeLimitMB=64",
         ]
