@@ -90,7 +90,7 @@ async def test_join_and_leave_are_announced_to_the_others(room) -> None:
 
 async def test_a_second_tab_keeps_the_name_and_is_not_a_new_arrival(room) -> None:
     key = await session_for("허재")
-    alice, _ = await connect(room.slug)
+    alice, _ = await connect(room.slug, session_key=await session_for("허웅"))
     tab1, hello1 = await connect(room.slug, session_key=key)
     assert await receive(alice) == {"type": "join", "name": "허재", "count": 2}
     tab2, hello2 = await connect(room.slug, session_key=key)
