@@ -209,8 +209,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await super().close(code=code, reason=reason)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
-        if not self.closing:
-            await self.send(text_data=dumps(frame))
+        if self.closing:
+            return
+        text = dumps(frame)
+        try:
+            await self.send(text_data=text)
+        except Exception:  # noqa: BLE001
+            # The client went away while a room event was on its way (daphne
+            # raises autobahn's Disconnected). Letting that propagate would
+            # kill this consumer before its disconnect handler announces the
+            # leave; the disconnect event follows, so stop sending and wait
+            # for it.
+            logger.debug("talk: send on a closed connection", exc_info=True)
+            self.closing = True
 
     # --- client frames ------------------------------------------------------
 

@@ -360,3 +360,24 @@ async def test_many_senders_are_delivered_in_order_without_duplicates(room) -> N
         assert await sock.receive_nothing(timeout=0.3)
     for sock in socks:
         await sock.disconnect()
+
+
+async def test_a_client_gone_mid_send_does_not_kill_the_consumer() -> None:
+    from talk.consumers import ChatConsumer
+
+    consumer = ChatConsumer()
+    consumer.delivery, consumer.sid, consumer.last_seq = asyncio.Lock(), "me", 0
+    sent: list[str] = []
+
+    async def send(text_data: str | None = None, **kwargs: object) -> None:
+        if sent:
+            raise RuntimeError("Attempt to send on a closed protocol")
+        sent.append(text_data or "")
+
+    consumer.send = send  # type: ignore[method-assign]
+    event = {"type": "chat.message", "id": 1, "seq": 1, "name": "a", "text": "t"}
+    event |= {"ts": "2026-11-25T00:00:00+09:00", "sid": "x"}
+    await consumer.chat_message(event)
+    await consumer.chat_message({**event, "id": 2, "seq": 2})  # the peer is gone
+    await consumer.chat_message({**event, "id": 3, "seq": 3})
+    assert len(sent) == 1 and consumer.closing
