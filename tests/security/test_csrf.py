@@ -4,10 +4,11 @@ so every new form is covered without being listed here."""
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -153,6 +154,13 @@ async def _handshake(app: Any, path: str, origin: bytes | None) -> bool:
     return connected
 
 
+def _handshake_in_thread(app: Any, path: str, origin: bytes | None) -> bool:
+    # Its own thread and loop: a browser test earlier in the session may
+    # leave Playwright's loop attached to this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _handshake(app, path, origin)).result()
+
+
 def test_websocket_handshakes_from_a_foreign_or_missing_origin_are_refused() -> None:
     from blog_site.asgi import application
 
@@ -161,12 +169,12 @@ def test_websocket_handshakes_from_a_foreign_or_missing_origin_are_refused() -> 
     for path in _websocket_paths():
         for origin in (b"https://evil.example", b"null", None):
             tried += 1
-            if async_to_sync(_handshake)(application, path, origin):
+            if _handshake_in_thread(application, path, origin):
                 accepted.append((path, origin))
     print(f"forged WebSocket handshakes: {tried}, accepted: {len(accepted)}")
     assert not accepted
     # Control: the site's own origin gets past the check (to the router).
-    assert async_to_sync(_handshake)(application, "/ws/no-route/", b"http://testserver")
+    assert _handshake_in_thread(application, "/ws/no-route/", b"http://testserver")
 
 
 def test_the_origin_check_lets_the_site_itself_in() -> None:
@@ -175,5 +183,5 @@ def test_the_origin_check_lets_the_site_itself_in() -> None:
     from channels.security.websocket import AllowedHostsOriginValidator
 
     app = AllowedHostsOriginValidator(WebsocketConsumer.as_asgi())
-    assert async_to_sync(_handshake)(app, "/ws/", b"https://testserver")
-    assert not async_to_sync(_handshake)(app, "/ws/", b"https://evil.example")
+    assert _handshake_in_thread(app, "/ws/", b"https://testserver")
+    assert not _handshake_in_thread(app, "/ws/", b"https://evil.example")
