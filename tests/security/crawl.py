@@ -4,9 +4,10 @@ Three sources, merged:
 
 1. The URL resolver: every route without parameters, reversed by name
    (public pages, admin index/changelists/add forms, API list endpoints).
-2. Samples for routes with parameters: the admin's per-object pages for one
-   object of every registered model, `/images/<uuid>`, and whatever each app
-   adds in `tests/<app>/crawl_samples.py`, a module with::
+2. Samples for routes with parameters: the project's demo content
+   (`manage.py load_demo`), the admin's per-object pages for one object of
+   every registered model, `/images/<uuid>`, and whatever each app adds in
+   `tests/<app>/crawl_samples.py`, a module with::
 
        def samples(*, staff: User) -> Iterable[str]:
            '''Create what the app's detail routes need; return their URLs.'''
@@ -197,8 +198,27 @@ def app_samples(*, staff: Any) -> list[str]:
     return urls
 
 
+def load_demo_content() -> None:
+    """The project's own demo content (`manage.py load_demo`): posts, their
+    categories, tags and authors are then reached by following links.
+
+    Its admin password file goes to a throwaway directory, never to the
+    developer's var/.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    with tempfile.TemporaryDirectory() as var_dir:
+        with override_settings(VAR_DIR=Path(var_dir)):
+            call_command("load_demo", stdout=io.StringIO())
+
+
 def seed_samples(*, staff: Any) -> list[str]:
     """Everything with parameters that the crawl should visit."""
+    load_demo_content()
     image = sample_image(staff=staff)
     return [
         image.get_absolute_url(),
