@@ -376,3 +376,8 @@ AXES_LOCKOUT_CALLABLE = "blog_site.login_limits.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # Failed passwords are never written to the attempt log.
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password"]
+
+# Rotating SECRET_KEY: put the old key here for one session lifetime, so
+# sessions and signed links made with it stay valid while new ones use the
+# new key (docs/operations.md).
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
