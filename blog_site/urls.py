@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/", include("blog_site.api.urls")),
     path("", include("media_store.urls")),
     path("", include("talk.urls")),
     path("", include("posts.urls")),

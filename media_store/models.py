@@ -37,6 +37,9 @@ class Image(models.Model):
         related_name="images",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Widths of the smaller copies stored next to the original (WebP and the
+    # original format each); empty for animations and small images.
+    renditions = models.JSONField(_("rendition widths"), default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -52,3 +55,9 @@ class Image(models.Model):
     @property
     def content_type(self) -> str:
         return f"image/{self.format.lower()}"
+
+    @property
+    def markdown(self) -> str:
+        """The snippet that puts this image in a post body."""
+        alt = " ".join(self.alt.replace("[", "").replace("]", "").split())
+        return f"![{alt}]({self.get_absolute_url()})"

@@ -138,8 +138,8 @@ class S3Server:
             "-s3",
             f"-s3.port={ports['s3']}",
             f"-s3.config={config}",
-            # The Iceberg and Lance listeners have fixed default ports, so two
-            # suites running at once would collide; the project uses neither.
+            # The Iceberg and Lance listeners default to fixed ports (8181,
+            # 9101); a second server on the machine would die on them.
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             "-volume.max=0",

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -320,7 +321,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, *_MEDIA_ORIGINS],
         "media-src": [SELF, *_MEDIA_ORIGINS],
         "font-src": [SELF],
-        "connect-src": [SELF, _WS_ORIGIN],
+        # The S3 endpoint too: the editor uploads straight to the bucket.
+        "connect-src": [SELF, _WS_ORIGIN, *_MEDIA_ORIGINS],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
@@ -381,3 +383,76 @@ AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password
 # sessions and signed links made with it stay valid while new ones use the
 # new key (docs/operations.md).
 SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
+# --- page cache ---------------------------------------------------------------
+
+PAGE_CACHE_ENABLED: bool = env.bool("PAGE_CACHE_ENABLED", default=True)
+PAGE_CACHE_SECONDS: int = env.int("PAGE_CACHE_SECONDS", default=300)
+PAGE_CACHE_MAX_ENTRIES: int = env.int("PAGE_CACHE_MAX_ENTRIES", default=1000)
+PAGE_CACHE_VERSION_TTL: float = env.float("PAGE_CACHE_VERSION_TTL", default=0.25)
+
+# --- api ----------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "blog_site.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="120/min"),
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+        "login": env.str("API_THROTTLE_LOGIN", default="10/min"),
+    },
+    # The client address comes from REMOTE_ADDR, which daphne sets from the
+    # trusted proxy's X-Forwarded-For; reading the header here again would
+    # let any client pick its own throttle key.
+    "NUM_PROXIES": 0,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "blog_site.api.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "bdg-blog API",
+    "DESCRIPTION": "Posts, categories and images of a bdg-blog site.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+# --- media_store ---
+
+# Uploads larger than this are refused before decoding (bytes).
+MEDIA_MAX_UPLOAD_BYTES: int = env.int(
+    "MEDIA_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024
+)
+# Decompression-bomb guard: width × height above this is refused unread.
+MEDIA_MAX_PIXELS: int = env.int("MEDIA_MAX_PIXELS", default=60_000_000)
+# Rendition widths served as /images/<uuid>?w=<width> and used in srcset.
+MEDIA_RENDITION_WIDTHS: list[int] = [
+    int(w) for w in env.list("MEDIA_RENDITION_WIDTHS", default=["480", "960", "1600"])
+]
+# Direct browser-to-bucket uploads: how long the presigned POST is valid and
+# how long an unconfirmed object may live before cleanup removes it.
+MEDIA_DIRECT_UPLOAD_SECONDS: int = env.int("MEDIA_DIRECT_UPLOAD_SECONDS", default=600)
+MEDIA_UNCONFIRMED_GRACE_SECONDS: int = env.int(
+    "MEDIA_UNCONFIRMED_GRACE_SECONDS", default=24 * 3600
+)

@@ -24,8 +24,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: Playwright's sync API keeps an event loop
+    # running while it is open, and async tests that pytest-django orders
+    # after the browser tests need the thread's loop to themselves.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

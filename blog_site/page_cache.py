@@ -1,0 +1,303 @@
+"""An ASGI page cache in front of Django for anonymous public pages.
+
+Handing a request from daphne's event loop to Django's synchronous thread
+costs far more than rendering a cached page, so cached pages are answered
+here, on the event loop, without entering Django at all.
+
+How it stays correct:
+- Only responses a view opted into (`public_page` sets a marker header that
+  is stripped before sending) with status 200 and no Set-Cookie are stored.
+- Requests carrying a session, messages cookie or Authorization header pass
+  through: an author previewing a draft never reads from or writes to it.
+- Every entry remembers the content version it was rendered under. Content
+  writes bump one version key in Redis (`content_version_bump`), so every
+  replica drops its stale pages on the next read. The version is read at
+  most every `PAGE_CACHE_VERSION_TTL` seconds per process (default 0.25 s),
+  which keeps an edit visible everywhere within a second.
+- A view may cap an entry's life (`x-bdg-cache-until`), e.g. up to the next
+  scheduled post's publication time, since that change has no write behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MARKER_HEADER = b"x-bdg-page-cache"
+UNTIL_HEADER = b"x-bdg-cache-until"
+VERSION_KEY = "bdg:page-cache:version"
+BYPASS_COOKIES = ("sessionid", "messages")
+
+
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view's successful anonymous responses as safe to share."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not request.user.is_authenticated:
+            response[MARKER_HEADER.decode()] = "1"
+        return response
+
+    return wrapper
+
+
+def cache_until(response: HttpResponse, timestamp: float | None) -> HttpResponse:
+    """Tell the page cache not to keep this page past `timestamp` (epoch s)."""
+    if timestamp is not None:
+        response[UNTIL_HEADER.decode()] = f"{timestamp:.3f}"
+    return response
+
+
+# --- The content version ------------------------------------------------------
+
+_local_version = 0
+_local_lock = threading.Lock()
+
+
+def content_version_bump() -> None:
+    """Invalidate every cached page on every replica (call after a commit)."""
+    global _local_version
+    with _local_lock:
+        _local_version += 1
+    if settings.REDIS_URL:
+        try:
+            _sync_redis().incr(VERSION_KEY)
+        except Exception:  # noqa: BLE001 - a cache must never break a write
+            log.warning(
+                "page cache: could not bump the version in Redis", exc_info=True
+            )
+
+
+_sync_client: Any = None
+
+
+def _sync_redis() -> Any:
+    global _sync_client
+    if _sync_client is None:
+        import redis
+
+        _sync_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+        )
+    return _sync_client
+
+
+class _VersionSource:
+    """Reads the shared version through one async connection pool per process."""
+
+    def __init__(self, url: str, ttl: float) -> None:
+        self.url = url
+        self.ttl = ttl
+        self._client: Any = None
+        self._value: bytes | None = None
+        self._read_at = 0.0
+        self._lock = asyncio.Lock()
+
+    def _redis(self) -> Any:
+        if self._client is None:
+            import redis.asyncio
+
+            self._client = redis.asyncio.Redis.from_url(
+                self.url, socket_connect_timeout=0.5, socket_timeout=0.5
+            )
+        return self._client
+
+    async def current(self) -> bytes | None:
+        """The version, or None when Redis cannot be read (then nothing is served)."""
+        if not self.url:
+            return str(_local_version).encode()
+        now = time.monotonic()
+        if now - self._read_at < self.ttl:
+            return self._value
+        async with self._lock:
+            if time.monotonic() - self._read_at < self.ttl:
+                return self._value
+            try:
+                value = await self._redis().get(VERSION_KEY)
+                self._value = b"0" if value is None else bytes(value)
+            except Exception:  # noqa: BLE001 - Redis down: fall through to Django
+                self._value = None
+            self._read_at = time.monotonic()
+            return self._value
+
+
+@dataclass(slots=True)
+class _Entry:
+    version: bytes
+    expires: float
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class PageCacheMiddleware:
+    """ASGI middleware: serve cached anonymous GETs, store opted-in responses."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.entries: OrderedDict[tuple[bytes, ...], _Entry] = OrderedDict()
+        self.max_entries: int = getattr(settings, "PAGE_CACHE_MAX_ENTRIES", 1000)
+        self.max_body: int = getattr(settings, "PAGE_CACHE_MAX_BODY", 2 * 1024 * 1024)
+        self.ttl: float = getattr(settings, "PAGE_CACHE_SECONDS", 300)
+        self.enabled: bool = getattr(settings, "PAGE_CACHE_ENABLED", True)
+        self.versions = _VersionSource(
+            settings.REDIS_URL, getattr(settings, "PAGE_CACHE_VERSION_TTL", 0.25)
+        )
+        self.hits = 0
+        self.misses = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        key = self._key(scope)
+        if key is None:
+            return await self.app(scope, receive, send)
+        version = await self.versions.current()
+        if version is None:
+            return await self.app(scope, receive, send)
+        entry = self.entries.get(key)
+        if (
+            entry is not None
+            and entry.version == version
+            and entry.expires > time.time()
+        ):
+            self.entries.move_to_end(key)
+            self.hits += 1
+            return await self._replay(entry, scope, send)
+        self.misses += 1
+        await self._fill(key, version, scope, receive, send)
+
+    def _key(self, scope: Scope) -> tuple[bytes, ...] | None:
+        if scope["method"] not in ("GET", "HEAD"):
+            return None
+        headers = dict(scope.get("headers") or [])
+        if b"authorization" in headers:
+            return None
+        cookie = headers.get(b"cookie", b"")
+        language = b""
+        if cookie:
+            cookies = _parse_cookies(cookie)
+            if any(name in cookies for name in BYPASS_COOKIES):
+                return None
+            language = cookies.get("django_language", "").encode()
+        if not language:
+            language = _preferred_language(headers.get(b"accept-language", b""))
+        return (
+            headers.get(b"host", b""),
+            scope.get("scheme", "http").encode(),
+            scope["path"].encode(),
+            scope.get("query_string", b""),
+            language,
+        )
+
+    async def _replay(self, entry: _Entry, scope: Scope, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": entry.status,
+                "headers": entry.headers,
+            }
+        )
+        body = b"" if scope["method"] == "HEAD" else entry.body
+        await send({"type": "http.response.body", "body": body})
+
+    async def _fill(
+        self,
+        key: tuple[bytes, ...],
+        version: bytes,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+        storable = True
+        until: float | None = None
+
+        async def capture(message: Message) -> None:
+            nonlocal start, storable, until
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                names = {name.lower() for name, _ in headers}
+                storable = (
+                    message["status"] == 200
+                    and MARKER_HEADER in names
+                    and b"set-cookie" not in names
+                    and scope["method"] == "GET"
+                )
+                for name, value in headers:
+                    if name.lower() == UNTIL_HEADER:
+                        until = float(value)
+                headers = [
+                    (n, v)
+                    for n, v in headers
+                    if n.lower() not in (MARKER_HEADER, UNTIL_HEADER)
+                ]
+                message = {**message, "headers": headers}
+                start = message
+            elif message["type"] == "http.response.body" and storable:
+                chunks.append(message.get("body", b""))
+                if sum(map(len, chunks)) > self.max_body:
+                    storable = False
+                    chunks.clear()
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if not storable or start is None:
+            return
+        expires = time.time() + self.ttl
+        if until is not None:
+            expires = min(expires, until)
+        self.entries[key] = _Entry(
+            version=version,
+            expires=expires,
+            status=start["status"],
+            headers=start["headers"],
+            body=b"".join(chunks),
+        )
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
+
+
+def _parse_cookies(raw: bytes) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for part in raw.decode("latin-1").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            cookies[name] = value
+    return cookies
+
+
+def _preferred_language(header: bytes) -> bytes:
+    """The supported language Django's LocaleMiddleware would pick from the header."""
+    from django.utils.translation import get_supported_language_variant
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    for code, _quality in parse_accept_lang_header(header.decode("latin-1")):
+        if code == "*":
+            break
+        try:
+            return get_supported_language_variant(code).encode()
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE.encode()

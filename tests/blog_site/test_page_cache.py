@@ -1,0 +1,128 @@
+"""The ASGI page cache, driven over ASGI against the real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from django.core.asgi import get_asgi_application
+from django.test import override_settings
+
+from blog_site import page_cache
+from blog_site.page_cache import PageCacheMiddleware
+from tests.blog_site import page_cache_urls
+from tests.services import free_port
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(autouse=True)
+def _urls() -> Iterator[None]:
+    page_cache_urls.CALLS.clear()
+    with override_settings(ROOT_URLCONF="tests.blog_site.page_cache_urls"):
+        yield
+
+
+def _app(**overrides: object) -> PageCacheMiddleware:
+    app = PageCacheMiddleware(get_asgi_application())
+    app.versions.ttl = 0  # read the shared version on every request
+    for name, value in overrides.items():
+        setattr(app, name, value)
+    return app
+
+
+async def _get(
+    app: PageCacheMiddleware,
+    path: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *(headers or [])],
+        "client": ("127.0.0.1", 40000),
+        "server": ("testserver", 80),
+    }
+    communicator = ApplicationCommunicator(app, scope)
+    await communicator.send_input({"type": "http.request", "body": b""})
+    start = await communicator.receive_output(10)
+    body = b""
+    while True:
+        message = await communicator.receive_output(10)
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await communicator.wait(10)
+    return start["status"], dict(start["headers"]), body
+
+
+async def test_second_anonymous_get_is_served_without_entering_django() -> None:
+    app = _app()
+    first = await _get(app, "/shared")
+    second = await _get(app, "/shared")
+    assert first[0] == second[0] == 200
+    assert first[2] == second[2] == b"shared 1"
+    assert page_cache_urls.CALLS["shared"] == 1
+    assert page_cache.MARKER_HEADER not in second[1]
+    assert app.hits == 1
+
+
+async def test_a_content_write_on_any_replica_invalidates_every_replica() -> None:
+    replica_a, replica_b = _app(), _app()
+    await _get(replica_a, "/shared")
+    await _get(replica_b, "/shared")
+    assert page_cache_urls.CALLS["shared"] == 2
+
+    page_cache.content_version_bump()  # e.g. a post was published via replica B
+
+    assert (await _get(replica_a, "/shared"))[2] == b"shared 3"
+    assert (await _get(replica_b, "/shared"))[2] == b"shared 4"
+
+
+async def test_requests_with_a_session_cookie_always_reach_django() -> None:
+    app = _app()
+    cookie = [(b"cookie", b"sessionid=abc; theme=dark")]
+    await _get(app, "/shared", cookie)
+    await _get(app, "/shared", cookie)
+    assert page_cache_urls.CALLS["shared"] == 2
+    assert app.hits == 0
+
+
+async def test_unmarked_views_and_responses_setting_cookies_are_not_stored() -> None:
+    app = _app()
+    for _ in range(2):
+        await _get(app, "/private")
+        await _get(app, "/cookie")
+    assert page_cache_urls.CALLS == {"private": 2, "cookie": 2}
+
+
+async def test_a_page_is_not_kept_past_its_cache_until_time() -> None:
+    app = _app()
+    await _get(app, "/expired")
+    await _get(app, "/expired")
+    assert page_cache_urls.CALLS["expired"] == 2
+
+
+async def test_pages_are_kept_apart_by_language() -> None:
+    app = _app()
+    ko = await _get(app, "/shared", [(b"accept-language", b"ko-KR,ko;q=0.9")])
+    en = await _get(app, "/shared", [(b"accept-language", b"en-US,en;q=0.9")])
+    again_en = await _get(app, "/shared", [(b"cookie", b"django_language=en")])
+    assert (ko[2], en[2], again_en[2]) == (b"shared 1", b"shared 2", b"shared 2")
+
+
+async def test_with_redis_down_pages_pass_through_to_django() -> None:
+    app = _app()
+    app.versions = page_cache._VersionSource(f"redis://127.0.0.1:{free_port()}/0", 0)
+    first = await _get(app, "/shared")
+    second = await _get(app, "/shared")
+    assert (first[0], second[0]) == (200, 200)
+    assert page_cache_urls.CALLS["shared"] == 2
