@@ -355,9 +355,11 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     )
 }
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Browser JavaScript reads the CSRF token from the form ({% csrf_token %}),
-# never from the cookie, so the cookie can be hidden from scripts too.
-CSRF_COOKIE_HTTPONLY = True
+# The CSRF cookie stays readable by the site's own scripts (the editor's
+# upload script falls back to it): its value is no secret from same-origin
+# code, and Django documents HttpOnly on it as of no practical benefit. The
+# session cookie, which is the secret, is HttpOnly.
+CSRF_COOKIE_HTTPONLY = False
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"

@@ -25,6 +25,23 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
+# Third-party loads that the policy blocks on purpose, per page: Redoc's
+# bundle and template hard-code Google Fonts and a CDN logo. Blocking them is
+# the intended outcome (no visitor address leaks to those hosts); the page
+# works without them. Anything else on any page is a failure.
+EXPECTED_BLOCKED: dict[str, tuple[str, ...]] = {
+    "/api/redoc/": (
+        "https://fonts.googleapis.com/",
+        "https://cdn.redoc.ly/",
+    ),
+}
+
+
+def _unexpected(url: str, violations: list[str]) -> list[str]:
+    allowed = EXPECTED_BLOCKED.get(url, ())
+    return [v for v in violations if not any(host in v for host in allowed)]
+
+
 class Watch:
     """Collects CSP reports from console errors and the DOM event."""
 
@@ -112,6 +129,7 @@ def test_every_crawled_page_loads_without_csp_violations(
             page.goto(live_daphne.url + url)
             page.wait_for_load_state("networkidle")
             seen = watch.console[before:] + page.evaluate("window.__csp || []")
+            seen = _unexpected(url, seen)
             if seen:
                 found[f"{identity} {url}"] = seen
     visited = len(public) + len(admin_pages)

@@ -44,11 +44,16 @@ def _hsts_problems(response: Any) -> list[str]:
 
 
 def cookie_problems(response: Any) -> list[str]:
+    from django.conf import settings
+
     problems = []
     for name, morsel in response.cookies.items():
         if morsel["max-age"] == 0 or not morsel.value:
             continue  # a deletion carries no secret
-        for flag in ("secure", "httponly"):
+        flags = ["secure", "httponly"]
+        if name == settings.CSRF_COOKIE_NAME:
+            flags = ["secure"]  # read by the site's own scripts, by design
+        for flag in flags:
             if not morsel[flag]:
                 problems.append(f"cookie {name} without {flag}")
         if not morsel["samesite"]:
