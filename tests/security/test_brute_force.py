@@ -221,3 +221,25 @@ def test_through_daphne_a_forged_forwarded_for_cannot_reset_the_lockout(
             statuses.append(response.status_code)
     print(f"daphne statuses with a new forged address each time: {statuses}")
     assert statuses == [200] * (limit - 1) + [429, 429, 429]
+
+
+def test_the_api_token_endpoint_shares_the_lockout(staff_user: Any) -> None:
+    """Failures at the admin and at the token endpoint add up; the API answers
+    JSON 429 with Retry-After, even for the right password."""
+    from django.core.cache import cache
+
+    cache.clear()  # the API's own login throttle is not what is tested here
+    url = "/api/v1/auth/token/"
+    client = Client()
+    limit = settings.AXES_FAILURE_LIMIT
+    _fail(client, staff_user.username, limit - 1)  # at the admin
+    body = {"username": staff_user.username, "password": "wrong"}
+    locked = client.post(url, body, content_type="application/json")
+    assert locked.status_code == 429
+    assert locked["Content-Type"] == "application/json"
+    assert int(locked["Retry-After"]) == settings.AXES_COOLOFF_MINUTES * 60
+    right = {"username": staff_user.username, "password": PASSWORD}
+    again = client.post(url, right, content_type="application/json")
+    assert again.status_code == 429
+    assert "token" not in again.json()
+    cache.clear()
