@@ -265,6 +265,126 @@ LOGGING = {
 
 READINESS_TIMEOUT_SECONDS: float = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
 
+# --- hardening ---
+# The cross-cutting security layer (see SECURITY.md): one Content-Security-
+# Policy for every response, the other browser headers, login lockout and
+# the trusted-proxy rule behind every per-client limit (blog_site/net.py).
+
+import ipaddress  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["csp", "axes"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+)
+# Last, as django-axes asks: it turns a lockout flagged by the backend into
+# the 429 response on the way out.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+# Addresses (CIDRs) of the reverse proxies whose X-Forwarded-For is believed,
+# e.g. the k3s pod network Traefik runs in ("10.42.0.0/16"). Empty means the
+# socket peer is the client. daphne must run without --proxy-headers.
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+for _cidr in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_cidr.strip(), strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_exc}") from _exc
+
+
+def _origin(url: str, scheme: str | None = None) -> str:
+    parts = urlsplit(url)
+    return f"{scheme or parts.scheme}://{parts.netloc}"
+
+
+# The chat's WebSocket origin; 'self' covers it in CSP3 browsers, the explicit
+# ws(s) origin covers the older ones.
+_WS_ORIGIN = _origin(SITE_URL, "wss" if SITE_URL.startswith("https") else "ws")
+# Image redirects (/images/<uuid>) send the browser to presigned URLs on the
+# public S3 endpoint, and img-src is checked after redirects.
+_MEDIA_ORIGINS = [_origin(S3_PUBLIC_ENDPOINT_URL)] if S3_PUBLIC_ENDPOINT_URL else []
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # No 'unsafe-inline': scripts come from static files, or carry the
+        # per-response nonce (`<script nonce="{{ request.csp_nonce }}">`).
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, *_MEDIA_ORIGINS],
+        "media-src": [SELF, *_MEDIA_ORIGINS],
+        "font-src": [SELF],
+        # The S3 endpoint too: the editor uploads straight to the bucket.
+        "connect-src": [SELF, _WS_ORIGIN, *_MEDIA_ORIGINS],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "frame-src": [NONE],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+    },
+}
+
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The CSRF cookie stays readable by the site's own scripts (the editor's
+# upload script falls back to it): its value is no secret from same-origin
+# code, and Django documents HttpOnly on it as of no practical benefit. The
+# session cookie, which is the secret, is HttpOnly.
+CSRF_COOKIE_HTTPONLY = False
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Login lockout (django-axes): AXES_FAILURE_LIMIT failed logins for one
+# username from one client address lock that pair for AXES_COOLOFF_MINUTES.
+# Failures are counted in the database, so a Redis outage cannot reset them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT: int = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES: int = env.int("AXES_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "blog_site.net.client_ip"
+AXES_LOCKOUT_CALLABLE = "blog_site.login_limits.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Failed passwords are never written to the attempt log.
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password"]
+
+# Rotating SECRET_KEY: put the old key here for one session lifetime, so
+# sessions and signed links made with it stay valid while new ones use the
+# new key (docs/operations.md).
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 # --- page cache ---------------------------------------------------------------
 
 PAGE_CACHE_ENABLED: bool = env.bool("PAGE_CACHE_ENABLED", default=True)
