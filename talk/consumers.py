@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from redis.exceptions import RedisError
 
+from blog_site.net import client_ip
 from talk import selectors, services
 from talk.broadcast import room_broadcast_async, room_group
 from talk.identity import SESSION_NAME_KEY, anon_hash, session_name
@@ -142,7 +143,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _identity(self) -> str:
         """Nickname and hashes; assigns and saves a name for a new session."""
-        address = (self.scope.get("client") or ("", 0))[0]
+        # The trusted-proxy rule, not the socket peer: behind Traefik the
+        # peer is the proxy, and every chatter would share one bucket.
+        address = client_ip(self.scope) or ""
         # No address (a Unix socket): nothing to rate-limit or block by.
         self.ip_hash = anon_hash("ip", address) if address else ""
         session = self.scope.get("session")

@@ -411,18 +411,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "blog_site.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "blog_site.throttling.AnonRateThrottle",
+        "blog_site.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="120/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
         "login": env.str("API_THROTTLE_LOGIN", default="10/min"),
     },
-    # The client address comes from REMOTE_ADDR, which daphne sets from the
-    # trusted proxy's X-Forwarded-For; reading the header here again would
-    # let any client pick its own throttle key.
-    "NUM_PROXIES": 0,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "blog_site.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
