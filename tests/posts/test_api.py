@@ -399,3 +399,24 @@ def test_queries_do_not_grow_with_tags_per_post(author: Any) -> None:
     with CaptureQueriesContext(connection) as ctx:
         client_for().get(POSTS)
     assert len(ctx.captured_queries) == 3
+
+
+def test_a_browser_session_works_and_needs_the_csrf_token(author: Any) -> None:
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(author)
+    draft = make_post(author=author, published=False)
+    assert browser.get(f"{POSTS}{draft.slug}/").status_code == 200
+    url = f"{POSTS}{draft.slug}/"
+    forged = browser.patch(url, {"summary": "x"}, content_type="application/json")
+    assert forged.status_code == 403
+    browser.get("/admin/")  # sets the CSRF cookie, as any staff page does
+    token = browser.cookies["csrftoken"].value
+    sent = browser.patch(
+        url,
+        {"summary": "세션"},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert sent.status_code == 200 and sent.json()["summary"] == "세션"
