@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 
 from posts.models import Post
+from talk.models import Room
 from tests.posts.factories import UserFactory, make_category, make_post
 
 CODE_BODY = """첫 문단입니다. A first paragraph.
@@ -31,8 +33,7 @@ class SiteSample:
     urls: list[str]
 
 
-@pytest.fixture
-def site_sample(db: None) -> SiteSample:
+def build_site_sample() -> SiteSample:
     """A published post with code, headings and a tag; every public page's URL."""
     author = UserFactory(username="writer", is_staff=True, is_superuser=True)
     category = make_category("쿠버네티스")
@@ -42,6 +43,12 @@ def site_sample(db: None) -> SiteSample:
         body=CODE_BODY,
         category=category,
         tags=["k3s"],
+    )
+    # The lobby comes from a data migration, which a transactional test's
+    # flush removes.
+    Room.objects.get_or_create(
+        slug=settings.TALK_DEFAULT_ROOM,
+        defaults={"name": "로비", "description": "누구나 들어오는 방"},
     )
     urls = [
         "/",
@@ -54,3 +61,8 @@ def site_sample(db: None) -> SiteSample:
         "/talk/",
     ]
     return SiteSample(post=post, urls=urls)
+
+
+@pytest.fixture
+def site_sample(db: None) -> SiteSample:
+    return build_site_sample()
