@@ -26,6 +26,11 @@ SVG = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">
 
 
 def draw(size: int, *, maskable: bool = False) -> Image.Image:
+    """Draw four times larger, then scale down: Pillow does not anti-alias shapes."""
+    return _draw(size * 4, maskable=maskable).resize((size, size), Image.LANCZOS)
+
+
+def _draw(size: int, *, maskable: bool) -> Image.Image:
     scale = size / 64
     image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     pen = ImageDraw.Draw(image)
