@@ -28,6 +28,9 @@ RUN sed -i 's#^-r requirements.txt#-r /tmp/requirements.txt#' /tmp/requirements-
  && pip install -r /tmp/requirements-dev.txt
 WORKDIR /app
 COPY . .
+# Translation catalogues are compiled at build (gettext is in this stage only);
+# the runtime stage copies the compiled files.
+RUN for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check-format -o "${po%.po}.mo" "$po"; done
 ENV DEBUG=true PORT=3991
 EXPOSE 3991
 CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -b 0.0.0.0 -p ${PORT} blog_site.asgi:application"]
@@ -47,6 +50,7 @@ RUN apt-get update \
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=app:app . .
+COPY --from=build --chown=app:app /app/locale /app/locale
 # Static files are collected at build time with throwaway values: nothing
 # here reaches a database or a secret.
 RUN DEBUG=false SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijklmnop \

@@ -2,13 +2,17 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from blog_site import health
+from blog_site import app_shell, health
 from posts.urls import sitemap_urlpatterns
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/csrf", app_shell.csrf_cookie, name="csrf_cookie"),
+    path("manifest.webmanifest", app_shell.web_manifest, name="web_manifest"),
+    path("favicon.ico", app_shell.favicon, name="favicon"),
     path("api/", include("blog_site.api.urls")),
     path("", include("media_store.urls")),
     path("", include("talk.urls")),

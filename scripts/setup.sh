@@ -10,6 +10,8 @@ dev=0
 [[ "${1:-}" == "--dev" ]] && dev=1
 
 apt_packages=(gcc pkg-config libmariadb-dev python3-venv)
+# gettext: msgfmt compiles the translation catalogues (locale/*.po) below.
+apt_packages+=(gettext)
 if (( dev )); then
   # Debian's Chromium for Playwright (never a downloaded browser) and CJK
   # fonts, without which Hangul renders as boxes in screenshots.
@@ -44,3 +46,12 @@ if [[ ! -f "$stamp" ]]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# Translation catalogues are compiled here, not committed: a .po edit takes
+# effect on the next run. posts/locale ships its own compiled catalogue.
+for po in locale/*/LC_MESSAGES/*.po; do
+  mo=${po%.po}.mo
+  if [[ ! -f "$mo" || "$po" -nt "$mo" ]]; then
+    msgfmt --check-format -o "$mo" "$po"
+  fi
+done

@@ -450,6 +450,15 @@ MEDIA_UNCONFIRMED_GRACE_SECONDS: int = env.int(
     "MEDIA_UNCONFIRMED_GRACE_SECONDS", default=24 * 3600
 )
 
+# --- posts ---
+
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("posts.context_processors.nav")
+# Anonymous public pages are kept this long in the cache backend; any change to
+# a post or category invalidates them at once (posts/cache.py). 0 disables.
+POSTS_PAGE_CACHE_SECONDS: int = env.int("POSTS_PAGE_CACHE_SECONDS", default=300)
+POSTS_PER_PAGE: int = env.int("POSTS_PER_PAGE", default=10)
+TAGGIT_CASE_INSENSITIVE = True
+
 # --- talk ---
 
 TALK_DEFAULT_ROOM: str = "lobby"
@@ -505,12 +514,3 @@ if REDIS_URL:
             },
         }
     }
-
-# --- posts ---
-
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("posts.context_processors.nav")
-# Anonymous public pages are kept this long in the cache backend; any change to
-# a post or category invalidates them at once (posts/cache.py). 0 disables.
-POSTS_PAGE_CACHE_SECONDS: int = env.int("POSTS_PAGE_CACHE_SECONDS", default=300)
-POSTS_PER_PAGE: int = env.int("POSTS_PER_PAGE", default=10)
-TAGGIT_CASE_INSENSITIVE = True

@@ -49,7 +49,9 @@ def test_admin_login_locks_after_the_configured_failures(staff_user: Any) -> Non
     print(f"failures before lockout: {limit}, then status {locked.status_code}")
     assert locked.status_code == 429
     assert int(locked["Retry-After"]) == settings.AXES_COOLOFF_MINUTES * 60
-    assert b"Too many login attempts" in locked.content
+    # The lockout page speaks the default UI language (Korean; msgid "Too many
+    # login attempts").
+    assert "로그인 시도가 너무 많습니다" in locked.content.decode()
     assert "_auth_user_id" not in client.session
 
 

@@ -17,16 +17,22 @@
   const renameForm = document.getElementById("talk-rename");
   const nameInput = document.getElementById("talk-name");
 
+  // UI strings come translated from the page (data-t-*); {name} style
+  // placeholders are filled here. The Korean text is the fallback.
+  function t(key, fallback, vars) {
+    const text = root.dataset[key] || fallback;
+    return text.replace(/\{(\w+)\}/g, (all, name) => (vars && name in vars ? String(vars[name]) : all));
+  }
   const STATES = {
-    connecting: "연결 중…",
-    connected: "연결됨",
-    reconnecting: "연결이 끊겼습니다. 다시 연결하는 중…",
-    closed: "연결 종료",
+    connecting: t("tConnecting", "연결 중…"),
+    connected: t("tConnected", "연결됨"),
+    reconnecting: t("tReconnecting", "연결이 끊겼습니다. 다시 연결하는 중…"),
+    closed: t("tClosed", "연결 종료"),
   };
   // Close codes after which reconnecting cannot help (docs/talk-protocol.md).
   const FINAL_CODES = new Set([4403, 4404]);
 
-  const timeFormat = new Intl.DateTimeFormat("ko-KR", {
+  const timeFormat = new Intl.DateTimeFormat(root.dataset.locale || "ko", {
     timeZone: root.dataset.timeZone || undefined,
     hour: "2-digit",
     minute: "2-digit",
@@ -123,15 +129,15 @@
     message: addMessage,
     join: function (frame) {
       countEl.textContent = frame.count;
-      systemLine(frame.name + "님이 입장했습니다.");
+      systemLine(t("tJoined", "{name}님이 입장했습니다.", { name: frame.name }));
     },
     leave: function (frame) {
       countEl.textContent = frame.count;
-      systemLine(frame.name + "님이 나갔습니다.");
+      systemLine(t("tLeft", "{name}님이 나갔습니다.", { name: frame.name }));
     },
     rename: function (frame) {
       if (frame.mine) setName(frame.name);
-      systemLine(frame.old + "님이 이름을 " + frame.name + "(으)로 바꿨습니다.");
+      systemLine(t("tRenamed", "{old}님이 이름을 {name}(으)로 바꿨습니다.", { old: frame.old, name: frame.name }));
     },
     presence: function (frame) {
       countEl.textContent = frame.count;
@@ -190,14 +196,14 @@
     const text = input.value.trim();
     if (!text) return;
     if (text.length > Number(root.dataset.maxLength)) {
-      notice("메시지는 " + root.dataset.maxLength + "자까지 보낼 수 있습니다.");
+      notice(t("tTooLong", "메시지는 {max}자까지 보낼 수 있습니다.", { max: root.dataset.maxLength }));
       return;
     }
     if (send({ type: "message", text: text })) {
       lastSent = text;
       input.value = "";
     } else {
-      notice("연결되지 않아 보내지 못했습니다.");
+      notice(t("tNotSent", "연결되지 않아 보내지 못했습니다."));
     }
     input.focus();
   });
@@ -215,7 +221,7 @@
     event.preventDefault();
     const name = nameInput.value.trim();
     if (name && name !== myName && !send({ type: "rename", name: name })) {
-      notice("연결되지 않아 이름을 바꾸지 못했습니다.");
+      notice(t("tNotRenamed", "연결되지 않아 이름을 바꾸지 못했습니다."));
     }
     nameInput.blur();
   });
