@@ -178,7 +178,7 @@ def inside(env: dict[str, str], *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-def recreate_database(url: str) -> None:
+def recreate_database(url: str, collation: str = "utf8mb4_unicode_ci") -> None:
     import MySQLdb
 
     parts = urlsplit(url)
@@ -197,7 +197,7 @@ def recreate_database(url: str) -> None:
         cur = conn.cursor()
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cur.execute(
-            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE {collation}"
         )
     finally:
         conn.close()
@@ -229,6 +229,21 @@ def redis_info(url: str) -> tuple[Any, str | None]:
 
     client = redis.Redis.from_url(url, socket_timeout=2)
     return client, str(client.info("server").get("redis_version"))
+
+
+def static_is_stale() -> bool:
+    """Whether collectstatic must run (compressing every file takes a minute)."""
+    manifest = REPO / "staticfiles" / "staticfiles.json"
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [REPO / "static", *REPO.glob("*/static")]
+    return any(
+        path.stat().st_mtime > built
+        for folder in sources
+        for path in folder.rglob("*")
+        if path.is_file()
+    )
 
 
 def has_command(env: dict[str, str], name: str) -> bool:
@@ -313,7 +328,7 @@ def fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
         return exc.code, exc.read(), dict(exc.headers)
 
 
-def build_cases(urls: dict[str, str], wagtail: bool) -> list[Case]:
+def build_cases(urls: dict[str, str], wagtail_path: str | None) -> list[Case]:
     cases = [
         Case("nginx", "nginx static file (1 worker)", "nginx", "/", "reference"),
         Case(
@@ -398,20 +413,20 @@ def build_cases(urls: dict[str, str], wagtail: bool) -> list[Case]:
                 "server",
             ),
         ]
-    if wagtail:
+    if wagtail_path:
         cases += [
             Case(
                 "wagtail-uncached",
                 "Wagtail post, uncached (daphne)",
                 "wagtail-uncached",
-                "/",
+                wagtail_path,
                 "wagtail",
             ),
             Case(
                 "wagtail-cached",
                 "Wagtail post, wagtail-cache (daphne)",
                 "wagtail-cached",
-                "/",
+                wagtail_path,
                 "wagtail",
             ),
         ]
@@ -500,10 +515,13 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {"environment": env_info, "config": _config_dict(cfg)}
     try:
         s3.start()
+        log(f"S3 server (SeaweedFS) on {s3.endpoint}")
         s3_env = {**s3.env(), "S3_BUCKET": "bdg-bench"}
         env = app_env(cfg, s3_env)
         manage_ok(env, "ensure_bucket")
-        manage_ok(env, "collectstatic", "--noinput", "-v0")
+        if static_is_stale():
+            manage_ok(env, "collectstatic", "--noinput", "-v0")
+        log("bucket ready, static files collected")
 
         if want("import") or want("queries") or want("http"):
             if cfg.reuse_data and _has_posts(env):
@@ -650,14 +668,21 @@ def http_phase(
     for name in ("nginx", "bare-daphne", "bare-uvicorn", "bare-granian"):
         procs.append(servers[name].start())
 
-    wagtail_servers = {}
+    wagtail_path = None
+    wagtail_facts: dict[str, Any] = {}
     if not cfg.only or "wagtail" in cfg.only:
         from bench import wagtail_ref
 
-        wagtail_servers = wagtail_ref.start(cfg, body, work, procs, log)
-        servers.update(wagtail_servers)
+        try:
+            wagtail_servers, wagtail_path, wagtail_facts = wagtail_ref.start(
+                cfg, env, body_file, work, procs, log
+            )
+            servers.update(wagtail_servers)
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            log(f"Wagtail reference unavailable: {exc}")
+            wagtail_facts = {"error": str(exc)[-1500:]}
 
-    cases = build_cases(urls, wagtail=bool(wagtail_servers))
+    cases = build_cases(urls, wagtail_path)
     app_servers = {
         n: [p.pid]
         for n, p in servers.items()
@@ -677,6 +702,7 @@ def http_phase(
     }
     return {
         "page_bytes": len(body),
+        "wagtail": wagtail_facts,
         "cases": [_case_dict(c) for c in cases],
         "checks": checks,
         "runs": {name: [r.as_dict() for r in runs] for name, runs in raw.items()},
