@@ -59,5 +59,5 @@ class Image(models.Model):
     @property
     def markdown(self) -> str:
         """The snippet that puts this image in a post body."""
-        alt = self.alt.replace("[", "").replace("]", "")
+        alt = " ".join(self.alt.replace("[", "").replace("]", "").split())
         return f"![{alt}]({self.get_absolute_url()})"

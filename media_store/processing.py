@@ -61,7 +61,7 @@ def read_limited(file: IO[bytes] | bytes) -> bytes:
     else:
         declared = getattr(file, "size", None)
         if isinstance(declared, int) and declared > limit:
-            raise _too_large(limit)
+            raise too_large(limit)
         if hasattr(file, "seek"):
             file.seek(0)
         # Read one byte past the cap: a declared size can lie.
@@ -69,11 +69,11 @@ def read_limited(file: IO[bytes] | bytes) -> bytes:
     if not data:
         raise ValidationError(_("The file is empty."), code="empty")
     if len(data) > limit:
-        raise _too_large(limit)
+        raise too_large(limit)
     return data
 
 
-def _too_large(limit: int) -> ValidationError:
+def too_large(limit: int) -> ValidationError:
     return ValidationError(
         _("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)},
         code="too_large",
@@ -134,6 +134,11 @@ def _open(data: bytes) -> PILImage.Image:
 
 def _load_all_frames(img: PILImage.Image) -> None:
     """Decode every frame, so a truncated or corrupt file fails here."""
+    damaged = ValidationError(
+        _("The %(format)s file is damaged or incomplete; it cannot be decoded.")
+        % {"format": img.format},
+        code="invalid_image",
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
@@ -141,7 +146,7 @@ def _load_all_frames(img: PILImage.Image) -> None:
                 frame.load()
         img.seek(0)
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise _not_an_image() from exc
+        raise damaged from exc
 
 
 def _encode(img: PILImage.Image, fmt: str, frames: int) -> bytes:

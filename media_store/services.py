@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import IO, TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from media_store import processing
+from media_store import processing, storage
 from media_store.models import Image
 from media_store.renditions import rendition_names, renditions_make
 from media_store.usage import find_usages
@@ -143,6 +149,184 @@ def image_delete(*, image: Image) -> None:
             code="in_use",
         )
     names = [image.file.name, *rendition_names(image)]
-    with transaction.atomic():
-        image.delete()
-        transaction.on_commit(lambda: _delete_objects_quietly(names))
+    try:
+        with transaction.atomic():
+            image.delete()
+            transaction.on_commit(lambda: _delete_objects_quietly(names))
+    except ProtectedError as exc:
+        # A PROTECT foreign key (say Post.thumbnail) whose app registered
+        # no usage finder still refuses the delete, with a clear message.
+        raise ValidationError(
+            _("This image is used and cannot be deleted: %(places)s.")
+            % {"places": "; ".join(str(obj) for obj in exc.protected_objects)},
+            code="in_use",
+        ) from exc
+
+
+# --- Direct browser-to-bucket uploads --------------------------------------
+#
+# 1. `image_direct_upload_begin` hands the browser a presigned POST for one
+#    key under uploads/, one content type and a size range, plus a signed
+#    token naming that key and the uploader.
+# 2. The browser POSTs the file straight to the bucket.
+# 3. `image_direct_upload_confirm` reads the object back, runs it through
+#    `image_create` (same validation and normalisation as any upload) and
+#    deletes the raw upload, whatever the outcome.
+# Uploads never confirmed are removed by `manage.py media_cleanup_uploads`.
+
+UPLOAD_PREFIX = "uploads/"
+_SIGNING_SALT = "media_store.direct_upload"
+
+
+@dataclass(frozen=True)
+class DirectUpload:
+    """What the browser needs: where to POST, the form fields, the token."""
+
+    url: str
+    fields: dict[str, str]
+    token: str
+    key: str
+    max_bytes: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "method": "post",
+            "url": self.url,
+            "fields": self.fields,
+            "token": self.token,
+            "max_bytes": self.max_bytes,
+        }
+
+
+def image_direct_upload_begin(*, uploader: User, content_type: str) -> DirectUpload:
+    """A presigned POST for one new key; ValidationError for a non-image type
+    or when the storage is not S3 (use the multipart upload then)."""
+    if not storage.is_s3():
+        raise ValidationError(
+            _("Direct uploads need S3 storage; upload the file instead."),
+            code="direct_unavailable",
+        )
+    allowed = set(processing.CONTENT_TYPES.values())
+    if content_type not in allowed:
+        raise ValidationError(
+            _("Only JPEG, PNG, GIF and WebP images can be uploaded."),
+            code="invalid_content_type",
+        )
+    image_id = uuid.uuid4()
+    key = f"{UPLOAD_PREFIX}{image_id}"
+    max_bytes = settings.MEDIA_MAX_UPLOAD_BYTES
+    try:
+        post = storage.presigned_post(
+            key,
+            content_type=content_type,
+            min_bytes=1,
+            max_bytes=max_bytes,
+            expires=settings.MEDIA_DIRECT_UPLOAD_SECONDS,
+        )
+    except STORAGE_ERRORS as exc:
+        raise storage_unavailable() from exc
+    token = signing.dumps(
+        {"id": str(image_id), "user": uploader.pk}, salt=_SIGNING_SALT
+    )
+    return DirectUpload(
+        url=post["url"],
+        fields=post["fields"],
+        token=token,
+        key=key,
+        max_bytes=max_bytes,
+    )
+
+
+def _direct_upload_key(*, token: str, uploader: User) -> tuple[str, uuid.UUID]:
+    invalid = ValidationError(
+        _("This upload is unknown or has expired; upload the image again."),
+        code="invalid_token",
+    )
+    try:
+        payload = signing.loads(
+            token,
+            salt=_SIGNING_SALT,
+            # Confirmation follows the upload at once; twice the POST's
+            # lifetime leaves room for a slow connection, not for reuse.
+            max_age=settings.MEDIA_DIRECT_UPLOAD_SECONDS * 2,
+        )
+        image_id = uuid.UUID(payload["id"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise invalid from exc
+    if payload.get("user") != uploader.pk:
+        raise invalid
+    return f"{UPLOAD_PREFIX}{image_id}", image_id
+
+
+def image_direct_upload_confirm(*, token: str, uploader: User, alt: str = "") -> Image:
+    """Verify the object the browser uploaded and create the Image from it.
+
+    The raw upload is deleted in every case; a bad file gets the same
+    ValidationError as any other upload path.
+    """
+    key, image_id = _direct_upload_key(token=token, uploader=uploader)
+    try:
+        if not default_storage.exists(key):
+            raise ValidationError(
+                _("The upload did not reach the storage; upload the image again."),
+                code="missing_upload",
+            )
+        if default_storage.size(key) > settings.MEDIA_MAX_UPLOAD_BYTES:
+            raise processing.too_large(settings.MEDIA_MAX_UPLOAD_BYTES)
+        with default_storage.open(key, "rb") as uploaded:
+            data = uploaded.read(settings.MEDIA_MAX_UPLOAD_BYTES + 1)
+    except STORAGE_ERRORS as exc:
+        raise storage_unavailable() from exc
+    try:
+        return image_create(file=data, alt=alt, uploader=uploader, image_id=image_id)
+    finally:
+        _delete_objects_quietly([key])
+
+
+def unconfirmed_uploads_delete(
+    *, older_than: timedelta, dry_run: bool = False
+) -> list[str]:
+    """Delete direct uploads never confirmed within `older_than`; returns names."""
+    cutoff = timezone.now() - older_than
+    stale = [
+        obj.name for obj in storage.iter_objects(UPLOAD_PREFIX) if obj.modified < cutoff
+    ]
+    if not dry_run:
+        for name in stale:
+            default_storage.delete(name)
+    return stale
+
+
+def orphan_objects(*, older_than: timedelta) -> list[str]:
+    """Objects under images/ whose image has no row (young ones are skipped:
+    an upload in flight stores its object before its row commits)."""
+    cutoff: datetime = timezone.now() - older_than
+    by_id: dict[str, list[str]] = {}
+    for obj in storage.iter_objects("images/"):
+        parts = obj.name.split("/")
+        if len(parts) < 3 or obj.modified >= cutoff:
+            continue
+        by_id.setdefault(parts[1], []).append(obj.name)
+    valid_ids: set[str] = set()
+    for raw in by_id:
+        try:
+            valid_ids.add(str(uuid.UUID(raw)))
+        except ValueError:
+            continue
+    known = {
+        str(pk)
+        for pk in Image.objects.filter(pk__in=list(valid_ids)).values_list(
+            "pk", flat=True
+        )
+    }
+    return sorted(
+        name for raw, names in by_id.items() if raw not in known for name in names
+    )
+
+
+def orphan_objects_delete(*, older_than: timedelta) -> list[str]:
+    """Delete what `orphan_objects` finds; returns the deleted names."""
+    names = orphan_objects(older_than=older_than)
+    for name in names:
+        default_storage.delete(name)
+    return names

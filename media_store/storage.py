@@ -8,7 +8,11 @@ so they must be signed for the public endpoint, not rewritten afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -123,6 +127,35 @@ def bucket_reachable(*, timeout: float) -> None:
     client.head_bucket(Bucket=settings.S3_BUCKET)
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    name: str
+    modified: datetime
+    size: int
+
+
+def iter_objects(prefix: str) -> Iterator[StoredObject]:
+    """Every stored object whose name starts with `prefix`, S3 or local disk."""
+    if is_s3():
+        paginator = internal_client().get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=settings.S3_BUCKET, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                yield StoredObject(obj["Key"], obj["LastModified"], obj["Size"])
+        return
+    root = Path(default_storage.location)
+    top = root / prefix.rstrip("/")
+    if not top.is_dir():
+        return
+    for path in sorted(top.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            yield StoredObject(
+                path.relative_to(root).as_posix(),
+                datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+                stat.st_size,
+            )
+
+
 def ensure_bucket() -> bool:
     """Create the bucket when missing and drop any public policy; True if created."""
     client = internal_client()
@@ -154,8 +187,10 @@ __all__ = [
     "S3MediaStorage",
     "bucket_reachable",
     "ensure_bucket",
+    "StoredObject",
     "internal_client",
     "is_s3",
+    "iter_objects",
     "presigned_get_url",
     "presigned_post",
     "public_client",

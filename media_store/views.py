@@ -1,23 +1,156 @@
 from uuid import UUID
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.html import format_html
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
 
-from media_store import selectors, storage
+from media_store import selectors, services, storage
+from media_store.models import Image
+from media_store.renditions import WEBP, rendition_name
 
 
+@require_safe
 def image_redirect(request: HttpRequest, pk: UUID) -> HttpResponse:
-    """Send the browser to a short-lived URL for the stored object."""
+    """Send the browser to a short-lived URL for the original or a rendition.
+
+    `?w=<width>` picks a rendition from MEDIA_RENDITION_WIDTHS (the original
+    when the image is not wider than that), `&fm=webp` its WebP copy.
+    """
     image = selectors.image_get(pk=pk)
     if image is None:
         raise Http404("No such image")
+    name = image.file.name
+    width_param = request.GET.get("w")
+    fm = request.GET.get("fm", "").lower()
+    if fm not in {"", "webp"}:
+        return HttpResponseBadRequest("fm must be webp or absent.")
+    if width_param is not None:
+        widths = settings.MEDIA_RENDITION_WIDTHS
+        if not width_param.isdigit() or int(width_param) not in widths:
+            return HttpResponseBadRequest(
+                "w must be one of " + ", ".join(str(w) for w in widths) + "."
+            )
+        width = int(width_param)
+        if width in image.renditions:
+            name = rendition_name(image, width, WEBP if fm else image.format)
     url = (
-        storage.presigned_get_url(image.file.name)
+        storage.presigned_get_url(name)
         if storage.is_s3()
-        else image.file.url
+        else default_storage.url(name)
     )
     response = HttpResponseRedirect(url)
     # Shorter than the presigned URL's lifetime, so a cached redirect never
     # points at an expired signature.
     patch_cache_control(response, private=True, max_age=60)
     return response
+
+
+# --- Staff upload endpoints (JSON) ------------------------------------------
+#
+# Contract for media_store/static/media_store/markdown-upload.js and any other
+# staff client. All take a POST with a session cookie and a CSRF token
+# (X-CSRFToken header or csrfmiddlewaretoken field); all answer JSON.
+#   upload          multipart `file` (+ `alt`)   -> 201 image JSON
+#   direct          `content_type`               -> 200 {method: "post", url,
+#                   fields, token, confirm_url} or, without S3,
+#                   {method: "multipart", url} (use `upload` then)
+#   direct_confirm  `token` (+ `alt`)            -> 201 image JSON
+# Errors: 400 {"error": "<message for people>"}; 403 when not staff.
+# Image JSON: {id, url, markdown, html, width, height}.
+
+
+def image_json(image: Image) -> dict[str, object]:
+    url = image.get_absolute_url()
+    return {
+        "id": str(image.pk),
+        "url": url,
+        "markdown": image.markdown,
+        "html": format_html('<img alt="{}" src="{}"/>', image.alt, url),
+        "width": image.width,
+        "height": image.height,
+    }
+
+
+def _refuse(request: HttpRequest) -> JsonResponse | None:
+    user = request.user
+    if not user.is_authenticated:
+        return JsonResponse({"error": "Log in to upload images."}, status=403)
+    if not (
+        user.is_active and user.is_staff and user.has_perm("media_store.add_image")
+    ):
+        return JsonResponse({"error": "You may not upload images."}, status=403)
+    return None
+
+
+def _error(exc: ValidationError) -> JsonResponse:
+    return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+
+
+@require_POST
+@never_cache
+def image_upload(request: HttpRequest) -> JsonResponse:
+    """Upload one image from a staff page (paste/drop in the post editor)."""
+    if refused := _refuse(request):
+        return refused
+    file = request.FILES.get("file")
+    if file is None:
+        return JsonResponse({"error": "Choose an image file to upload."}, status=400)
+    try:
+        image = services.image_create(
+            file=file, alt=request.POST.get("alt", ""), uploader=request.user
+        )
+    except ValidationError as exc:
+        return _error(exc)
+    return JsonResponse(image_json(image), status=201)
+
+
+@require_POST
+@never_cache
+def image_direct_begin(request: HttpRequest) -> JsonResponse:
+    """Start a browser-to-bucket upload, or point at `upload` without S3."""
+    if refused := _refuse(request):
+        return refused
+    if not storage.is_s3():
+        return JsonResponse(
+            {"method": "multipart", "url": reverse("media_store:upload")}
+        )
+    try:
+        upload = services.image_direct_upload_begin(
+            uploader=request.user,  # type: ignore[arg-type]
+            content_type=request.POST.get("content_type", ""),
+        )
+    except ValidationError as exc:
+        return _error(exc)
+    return JsonResponse(
+        {**upload.as_json(), "confirm_url": reverse("media_store:direct_confirm")}
+    )
+
+
+@require_POST
+@never_cache
+def image_direct_confirm(request: HttpRequest) -> JsonResponse:
+    """Finish a browser-to-bucket upload: verify the object, create the Image."""
+    if refused := _refuse(request):
+        return refused
+    try:
+        image = services.image_direct_upload_confirm(
+            token=request.POST.get("token", ""),
+            uploader=request.user,  # type: ignore[arg-type]
+            alt=request.POST.get("alt", ""),
+        )
+    except ValidationError as exc:
+        return _error(exc)
+    return JsonResponse(image_json(image), status=201)

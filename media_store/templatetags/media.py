@@ -4,27 +4,52 @@ from __future__ import annotations
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from media_store.models import Image
 
 register = template.Library()
 
 
+def srcset(image: Image, *, webp: bool) -> str:
+    """`srcset` candidates: each rendition, then the original at its own width."""
+    url = image.get_absolute_url()
+    suffix = "&fm=webp" if webp else ""
+    candidates = [f"{url}?w={width}{suffix} {width}w" for width in image.renditions]
+    candidates.append(f"{url} {image.width}w")
+    return ", ".join(candidates)
+
+
 @register.simple_tag
 def responsive_image(
     image: Image | None, sizes: str = "100vw", css_class: str = "", eager: bool = False
-) -> str:
-    """An <img> with intrinsic size (no layout shift) and lazy loading."""
+) -> SafeString | str:
+    """An <img> with intrinsic size (no layout shift) and lazy loading.
+
+    With renditions it becomes a <picture>: WebP copies for browsers that
+    take them, the original format's copies otherwise, chosen by `sizes`.
+    """
     if image is None:
         return ""
-    return format_html(
-        '<img src="{}" width="{}" height="{}" alt="{}" class="{}" '
-        'loading="{}" decoding="async" sizes="{}">',
+    img = format_html(
+        '<img src="{}"{} width="{}" height="{}" alt="{}" class="{}" '
+        'loading="{}" decoding="async"{}>',
         image.get_absolute_url(),
+        format_html(' srcset="{}" sizes="{}"', srcset(image, webp=False), sizes)
+        if image.renditions
+        else "",
         image.width,
         image.height,
         image.alt,
         css_class,
         "eager" if eager else "lazy",
+        mark_safe(' fetchpriority="high"') if eager else "",  # noqa: S308
+    )
+    if not image.renditions:
+        return img
+    return format_html(
+        '<picture><source type="image/webp" srcset="{}" sizes="{}">{}</picture>',
+        srcset(image, webp=True),
         sizes,
+        img,
     )

@@ -251,3 +251,12 @@ def test_image_used_by_a_post_cannot_be_deleted(s3_client: Any, used_by: Any) ->
 
     assert Image.objects.filter(pk=image.pk).exists()
     assert image.file.name in bucket_keys(s3_client, f"images/{image.pk}/")
+
+
+def test_alt_text_over_300_characters_is_refused_before_storing(s3_client: Any) -> None:
+    before = bucket_keys(s3_client, "images/")
+    with pytest.raises(ValidationError) as excinfo:
+        services.image_create(file=image_bytes("PNG", (13, 13)), alt="x" * 301)
+    assert "alt" in excinfo.value.message_dict
+    assert not Image.objects.exists()
+    assert bucket_keys(s3_client, "images/") == before
