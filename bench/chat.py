@@ -295,6 +295,8 @@ def run(
         layers = ["pubsub", "core"]
         plan = [(100, [1_000, 10_000]), (500, [2_500, 10_000])]
         duration = 10.0
+    plan = cfg.chat_plan or plan
+    layers = cfg.chat_layers or layers
     chat_env = {
         **env,
         # One address sends everything: the per-IP and per-connection limits

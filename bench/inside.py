@@ -2,6 +2,7 @@
 
     python -m bench.inside urls [SEED_TITLE]   JSON: the URL of each HTTP case
     python -m bench.inside queries URL...      JSON: SQL queries per page
+    python -m bench.inside profile URL [N]     pyinstrument report of N requests
 
 Query counts use Django's test client with CaptureQueriesContext: one
 request first (so per-process lookups such as the content-type cache are
@@ -91,6 +92,21 @@ def query_counts(paths: list[str]) -> dict[str, Any]:
     return out
 
 
+def profile(path: str, repeat: int = 50) -> str:
+    """pyinstrument's text report of `repeat` uncached requests for one page."""
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.get(path)
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for _ in range(repeat):
+        client.get(path)
+    profiler.stop()
+    return profiler.output_text(unicode=True, color=False, show_all=False)
+
+
 def main(argv: list[str]) -> int:
     _setup()
     command, args = argv[0], argv[1:]
@@ -98,6 +114,9 @@ def main(argv: list[str]) -> int:
         result: Any = case_urls(args[0] if args else None)
     elif command == "queries":
         result = query_counts(args)
+    elif command == "profile":
+        sys.stdout.write(profile(args[0], int(args[1]) if len(args) > 1 else 50))
+        return 0
     else:
         print(f"unknown command {command!r}", file=sys.stderr)
         return 2

@@ -61,6 +61,15 @@ def redis_rows(http: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def connects_per_1k(http: dict[str, Any]) -> dict[str, float]:
+    """New Redis connections per 1,000 requests, per app case."""
+    out = {}
+    for name, c in ((http.get("redis") or {}).get("connects") or {}).items():
+        if c["requests"] and not name.startswith(("nginx", "bare", "wagtail")):
+            out[name] = 1000 * max(c["connects"], 0) / c["requests"]
+    return out
+
+
 def redis_stable(rows: list[list[Any]]) -> tuple[int | None, bool | None]:
     """The most connections any process held under load, and whether that stayed flat."""
     if not rows:
@@ -146,13 +155,24 @@ def evaluate(out: dict[str, Any]) -> list[Target]:
         )
     )
     worst_conn, stable = redis_stable(redis_rows(http))
+    churn = connects_per_1k(http)
+    worst_churn = max(churn.values()) if churn else None
+    if stable is not None and worst_churn is not None:
+        # A pool per request shows as churn, not as a growing CLIENT LIST.
+        stable = stable and worst_churn < 5
     targets.append(
         target(
             "Redis connections per process under load",
             "one pool per process, flat under load",
             worst_conn,
             stable,
-            "at most {} per process, " + ("flat" if stable else "growing"),
+            "at most {} per process in CLIENT LIST, "
+            + ("flat" if stable else "not flat")
+            + (
+                f"; new connections per 1,000 requests: worst {worst_churn:.1f}"
+                if worst_churn is not None
+                else ""
+            ),
         )
     )
     chat = out.get("chat") or {}
@@ -342,6 +362,20 @@ def render(out: dict[str, Any]) -> str:
                     "after the run",
                 ],
                 rrows,
+            ),
+            "",
+        ]
+    churn = connects_per_1k(http)
+    if churn:
+        lines += [
+            "New Redis connections opened per 1,000 requests during each case "
+            "(Redis `INFO stats` total_connections_received; server-wide, so other "
+            "clients of the same Redis add a little noise). A pool shared by the "
+            "process opens none; a pool per request opens about 1,000.",
+            "",
+            markdown_table(
+                ["case", "new connections / 1,000 requests"],
+                [[name, f"{value:.1f}"] for name, value in churn.items()],
             ),
             "",
         ]

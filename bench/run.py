@@ -47,6 +47,9 @@ class Config:
     keep: bool = False
     reuse_data: bool = False
     only: set[str] = field(default_factory=set)
+    cases: list[str] = field(default_factory=list)
+    chat_plan: list[tuple[int, list[int]]] = field(default_factory=list)
+    chat_layers: list[str] = field(default_factory=list)
 
     @property
     def redis_db(self) -> int:
@@ -83,6 +86,19 @@ def parse_args(argv: list[str]) -> Config:
         help="comma-separated parts: import,queries,http,chat,wagtail",
     )
     parser.add_argument("--out", type=Path, help="Markdown report path")
+    parser.add_argument(
+        "--chat-plan",
+        default="",
+        help='chat clients and deliveries/s, e.g. "100:1000,10000;500:2500,10000"',
+    )
+    parser.add_argument(
+        "--chat-layers", default="", help="pubsub,core (default: both; quick: pubsub)"
+    )
+    parser.add_argument(
+        "--cases",
+        default="",
+        help="only HTTP cases whose name contains one of these (comma-separated)",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     out_md = args.out or (
@@ -101,6 +117,14 @@ def parse_args(argv: list[str]) -> Config:
         keep=args.keep,
         reuse_data=args.reuse_data,
         only={p.strip() for p in args.only.split(",") if p.strip()},
+        cases=[c.strip() for c in args.cases.split(",") if c.strip()],
+        chat_plan=[
+            (int(n), [int(r) for r in rates.split(",")])
+            for n, rates in (
+                part.split(":") for part in args.chat_plan.split(";") if part
+            )
+        ],
+        chat_layers=[p for p in args.chat_layers.split(",") if p],
     )
 
 
@@ -451,6 +475,7 @@ def run_http(
     watch: redis_watch.RedisWatch | None,
 ) -> tuple[dict[str, list[WrkResult]], dict[str, Any]]:
     results: dict[str, list[WrkResult]] = {c.name: [] for c in cases}
+    connects: dict[str, list[tuple[int, int]]] = {c.name: [] for c in cases}
     checks: dict[str, Any] = {}
     for case in cases:
         status, body, headers = fetch(servers[case.server].url + case.path)
@@ -469,6 +494,7 @@ def run_http(
         order = cases[round_no % len(cases) :] + cases[: round_no % len(cases)]
         for case in order:
             _label(watch, f"load:{case.server}")
+            before = _connections_received(cfg)
             try:
                 result = run_wrk(
                     servers[case.server].url + case.path, duration_s=cfg.duration_s
@@ -477,13 +503,36 @@ def run_http(
                 log(f"{case.name}: wrk failed: {exc}")
                 continue
             results[case.name].append(result)
+            connects[case.name].append(
+                (_connections_received(cfg) - before, result.requests)
+            )
             log(
                 f"round {round_no + 1}/{cfg.rounds} {case.name:<24} "
                 f"{result.requests_per_s:>10,.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
                 f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}"
             )
         _label(watch, "idle")
+    checks["redis_connects"] = {
+        name: {
+            "connects": sum(c for c, _ in pairs),
+            "requests": sum(r for _, r in pairs),
+        }
+        for name, pairs in connects.items()
+    }
     return results, checks
+
+
+def _connections_received(cfg: Config) -> int:
+    """Redis's count of accepted connections, less this call's own.
+
+    Server-wide: other clients of the same Redis server add some noise."""
+    import redis
+
+    client = redis.Redis.from_url(cfg.redis_url, socket_timeout=2)
+    try:
+        return int(client.info("stats")["total_connections_received"]) - 1
+    finally:
+        client.close()
 
 
 def _label(watch: redis_watch.RedisWatch | None, label: str) -> None:
@@ -683,6 +732,8 @@ def http_phase(
             wagtail_facts = {"error": str(exc)[-1500:]}
 
     cases = build_cases(urls, wagtail_path)
+    if cfg.cases:
+        cases = [c for c in cases if any(part in c.name for part in cfg.cases)]
     app_servers = {
         n: [p.pid]
         for n, p in servers.items()
@@ -694,6 +745,7 @@ def http_phase(
     watch.start()
     try:
         raw, checks = run_http(cfg, cases, servers, watch)
+        redis_connects = checks.pop("redis_connects")
     finally:
         watch.stop()
     after = watch.sample()
@@ -708,6 +760,7 @@ def http_phase(
         "runs": {name: [r.as_dict() for r in runs] for name, runs in raw.items()},
         "summary": {name: s.as_dict() for name, s in summaries.items()},
         "redis": {
+            "connects": redis_connects,
             "baseline": baseline,
             "after": after,
             "during": redis_watch.summarise(watch.samples),

@@ -90,7 +90,8 @@ DATABASES = {
         "PASSWORD": _db.password or "",
         "HOST": _db.hostname or "127.0.0.1",
         "PORT": str(_db.port or 3306),
-        "CONN_MAX_AGE": 60,
+        # As in the blog: persistent connections pile up under ASGI.
+        "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             "charset": "utf8mb4",

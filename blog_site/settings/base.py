@@ -139,7 +139,8 @@ REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # One connection pool per process, not per request (redis_cache.py).
+            "BACKEND": "blog_site.redis_cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "bdg",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
