@@ -11,7 +11,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-_BODY = Path(os.environ["BENCH_BODY_FILE"]).read_bytes()
+_BODY_FILE = os.environ.get("BENCH_BODY_FILE")
+if not _BODY_FILE:
+    raise RuntimeError("BENCH_BODY_FILE must name the page whose bytes to serve")
+_BODY = Path(_BODY_FILE).read_bytes()
 _HEADERS = [
     (b"content-type", b"text/html; charset=utf-8"),
     (b"content-length", str(len(_BODY)).encode()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from bench.report import (
@@ -422,6 +423,9 @@ def render(out: dict[str, Any]) -> str:
     wag = out.get("wagtail_note")
     if wag:
         lines += ["## Wagtail reference", "", wag, ""]
+    findings = Path(__file__).with_name("FINDINGS.md")
+    if findings.exists():
+        lines += [findings.read_text(encoding="utf-8").strip(), ""]
     lines += [
         "## Reproduce",
         "",

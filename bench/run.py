@@ -106,7 +106,7 @@ def parse_args(argv: list[str]) -> Config:
     )
     return Config(
         quick=quick,
-        duration_s=args.duration or (2 if quick else 8),
+        duration_s=args.duration or (2 if quick else 6),
         rounds=max(3, args.rounds),
         posts=args.posts or (200 if quick else 1000),
         images=args.images or (60 if quick else 300),
