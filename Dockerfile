@@ -54,4 +54,4 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijk
  && chown -R app:app /app/staticfiles
 USER 10001:10001
 EXPOSE 8000
-CMD ["sh", "-c", "exec daphne -b 0.0.0.0 -p ${PORT} --proxy-headers blog_site.asgi:application"]
+CMD ["sh", "-c", "exec daphne -b 0.0.0.0 -p ${PORT} blog_site.asgi:application"]

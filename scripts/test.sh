@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 
+scripts/db_timezones.sh
+
 echo "==> ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -1,5 +1,10 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from talk import views
 
 app_name = "talk"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("talk/", views.room, name="lobby"),
+    path("talk/<slug:slug>/", views.room, name="room"),
+]

@@ -263,3 +263,58 @@ class DaphneServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
+
+
+@dataclass
+class RedisServer:
+    """A throwaway redis-server on a free loopback port, owned by one test.
+
+    For fault drills: the machine's Redis, which other tests rely on, is
+    never stopped.
+    """
+
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    data_dir: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="bdg-redis-"))
+    )
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 15.0) -> RedisServer:
+        self.port = self.port or free_port()
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.data_dir),
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        if not wait_for_port("127.0.0.1", self.port, timeout):
+            self.stop()
+            raise RuntimeError(f"redis-server did not start on port {self.port}")
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)

@@ -5,12 +5,12 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
 from accounts.api.serializers import TokenInputSerializer, TokenOutputSerializer
 from blog_site.api.schema import ERRORS
+from blog_site.throttling import ScopedRateThrottle
 
 
 class TokenApi(APIView):

@@ -97,3 +97,16 @@ def test_embedded_defaults_need_no_services() -> None:
         "channels.layers.InMemoryChannelLayer",
         "django.core.files.storage.FileSystemStorage",
     ], result.stderr
+
+
+def test_check_deploy_stays_clean_during_a_key_rotation() -> None:
+    env = {**PRODUCTION_ENV, "SECRET_KEY_FALLBACKS": secrets.token_urlsafe(64)}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_weak_fallback_key_is_reported() -> None:
+    env = {**PRODUCTION_ENV, "SECRET_KEY_FALLBACKS": "short"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY_FALLBACKS" in result.stdout + result.stderr

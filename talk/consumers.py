@@ -1,0 +1,445 @@
+"""The room's WebSocket endpoint: speaks docs/talk-protocol.md, nothing else.
+
+Writes go through talk.services, reads through talk.selectors, events to the
+room through talk.broadcast; presence and rate limits through talk.state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from redis.exceptions import RedisError
+
+from blog_site.net import client_ip
+from talk import selectors, services
+from talk.broadcast import room_broadcast_async, room_group
+from talk.identity import SESSION_NAME_KEY, anon_hash, session_name
+from talk.models import Message, Room
+from talk.names import InvalidName, alternatives, clean_name, random_name
+from talk.protocol import (
+    ProtocolError,
+    dumps,
+    error_frame,
+    message_event,
+    message_frame,
+    parse_frame,
+    resume_after,
+)
+from talk.state import get_state
+
+logger = logging.getLogger(__name__)
+
+# Close codes (applications may only send 1000 and 3000-4999, so these mirror
+# HTTP and RFC 6455 codes in the 4000 range). 4403/4404 tell the client not to
+# reconnect; 4013 ("try again later", after 1013) means a dependency (Redis)
+# failed and reconnecting with backoff will work once it is back.
+CLOSE_BLOCKED = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TRY_AGAIN = 4013
+
+# Redis errors, and the OSError family that a refused connection raises.
+UNAVAILABLE = (RedisError, OSError)
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    room: Room | None = None
+    name: str = ""
+    sid: str = ""
+    ip_hash: str = ""
+    session_key: str | None = None
+    joined: bool = False
+    joined_at: float = 0.0
+    closing: bool = False
+    count: int = 0
+    last_seq: int = 0
+    # The oldest message the hello carried: a resume only needs what lies
+    # before it, everything after is delivered live.
+    history_first_id: int | None = None
+    heartbeat: asyncio.Task[None] | None = None
+
+    # --- connection ---------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.slug: str = self.scope["url_route"]["kwargs"]["room"]
+        self.sent: deque[float] = deque()
+        self.delivery = asyncio.Lock()
+        try:
+            await self._join()
+        except UNAVAILABLE:
+            logger.warning(
+                "talk: Redis unavailable, refusing connection", exc_info=True
+            )
+            with contextlib.suppress(*UNAVAILABLE):
+                await self._leave_state()
+            await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def _join(self) -> None:
+        self.room = await database_sync_to_async(selectors.room_get_by_slug)(
+            slug=self.slug
+        )
+        if self.room is None:
+            await self._refuse("not_found", "없는 방입니다.", CLOSE_NOT_FOUND)
+            return
+        name = await database_sync_to_async(self._identity)()
+        if await database_sync_to_async(selectors.block_is_active)(
+            session_hash=self.sid, ip_hash=self.ip_hash
+        ):
+            await self._refuse("blocked", "차단되어 입장할 수 없습니다.", CLOSE_BLOCKED)
+            return
+        state = get_state()
+        self.joined_at = time.time()
+        for candidate in [name, *alternatives(name)]:
+            result = await state.join(
+                room=self.slug, channel=self.channel_name, sid=self.sid, name=candidate
+            )
+            if result.ok:
+                break
+        else:
+            # Every alternative taken (hardly possible): share the name
+            # rather than turn the visitor away.
+            result = await state.join(
+                room=self.slug,
+                channel=self.channel_name,
+                sid=self.sid,
+                name=candidate,
+                refresh=True,
+            )
+        self.name, self.count, self.joined = candidate, result.count, True
+        await self.channel_layer.group_add(room_group(self.slug), self.channel_name)
+        await self.accept()
+        # Announced before the hello, so that whoever connects after this
+        # client has its hello never hears of it as a new arrival. A second tab
+        # of the same visitor is not a new arrival at all.
+        if result.other_tabs == 0:
+            await room_broadcast_async(
+                self.slug,
+                {
+                    "type": "chat.join",
+                    "name": self.name,
+                    "count": self.count,
+                    "sid": self.sid,
+                },
+            )
+        history, self.last_seq = await database_sync_to_async(self._history)()
+        await self.send_frame(
+            {
+                "type": "hello",
+                "room": self.slug,
+                "name": self.name,
+                "count": self.count,
+                "history": history,
+            }
+        )
+        self.heartbeat = asyncio.create_task(self._heartbeat())
+
+    def _identity(self) -> str:
+        """Nickname and hashes; assigns and saves a name for a new session."""
+        # The trusted-proxy rule, not the socket peer: behind Traefik the
+        # peer is the proxy, and every chatter would share one bucket.
+        address = client_ip(self.scope) or ""
+        # No address (a Unix socket): nothing to rate-limit or block by.
+        self.ip_hash = anon_hash("ip", address) if address else ""
+        session = self.scope.get("session")
+        self.session_key = session.session_key if session is not None else None
+        if not self.session_key:
+            # No session cookie (a script, not the page): a name per connection.
+            self.sid = anon_hash("connection", self.channel_name)
+            return random_name()
+        self.sid = anon_hash("session", self.session_key)
+        name, new = session_name(session)
+        if new:
+            session.save()
+        return name
+
+    def _history(self) -> tuple[list[dict[str, Any]], int]:
+        assert self.room is not None  # noqa: S101
+        last_seq = selectors.room_last_seq(room=self.room)
+        messages = selectors.chat_message_list_recent(
+            room=self.room, limit=settings.TALK_HISTORY_SIZE, upto_seq=last_seq
+        )
+        self.history_first_id = messages[0].pk if messages else None
+        return [self._frame(m) for m in messages], last_seq
+
+    async def _refuse(self, code: str, detail: str, close_code: int) -> None:
+        await self.accept()
+        await self.send_frame(error_frame(code, detail))
+        await self.close(code=close_code)
+
+    async def disconnect(self, code: int) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        if not self.joined:
+            return
+        try:
+            left = await self._leave_state()
+            if left is not None and left.other_tabs == 0:
+                await room_broadcast_async(
+                    self.slug,
+                    {
+                        "type": "chat.leave",
+                        "name": self.name,
+                        "count": left.count,
+                        "sid": self.sid,
+                    },
+                )
+        except UNAVAILABLE:
+            # The presence entry expires by itself after the TTL.
+            logger.warning("talk: could not announce a leave", exc_info=True)
+
+    async def _leave_state(self) -> Any:
+        if not self.joined:
+            return None
+        self.joined = False
+        left = await get_state().leave(
+            room=self.slug, channel=self.channel_name, sid=self.sid
+        )
+        await self.channel_layer.group_discard(room_group(self.slug), self.channel_name)
+        return left
+
+    async def close(
+        self, code: int | bool | None = None, reason: str | None = None
+    ) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        if self.closing:
+            return
+        text = dumps(frame)
+        try:
+            await self.send(text_data=text)
+        except Exception:  # noqa: BLE001
+            # The client went away while a room event was on its way (daphne
+            # raises autobahn's Disconnected). Letting that propagate would
+            # kill this consumer before its disconnect handler announces the
+            # leave; the disconnect event follows, so stop sending and wait
+            # for it.
+            logger.debug("talk: send on a closed connection", exc_info=True)
+            self.closing = True
+
+    # --- client frames ------------------------------------------------------
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None
+    ) -> None:
+        if not self.joined:
+            return
+        try:
+            frame = parse_frame(text_data, bytes_data)
+            if frame["type"] == "message":
+                await self.on_message(frame)
+            elif frame["type"] == "rename":
+                await self.on_rename(frame)
+            else:
+                await self.on_resume(frame)
+        except ProtocolError as error:
+            await self.send_frame(error_frame(error.code, error.detail))
+        except UNAVAILABLE:
+            logger.warning("talk: Redis unavailable, closing", exc_info=True)
+            await self.close(code=CLOSE_TRY_AGAIN)
+        except Exception:
+            # One bad frame must never take the connection down.
+            logger.exception("talk: error handling a frame")
+            await self.send_frame(error_frame("server_error", "서버 오류입니다."))
+
+    def _check_rate(self) -> None:
+        """Per-connection sliding window; raises ProtocolError when exceeded."""
+        limit, window = (
+            settings.TALK_RATE_LIMIT_MESSAGES,
+            settings.TALK_RATE_LIMIT_SECONDS,
+        )
+        if not limit:
+            return
+        now = time.monotonic()
+        while self.sent and self.sent[0] <= now - window:
+            self.sent.popleft()
+        if len(self.sent) >= limit:
+            raise ProtocolError(
+                "rate_limited", f"{window}초에 {limit}개까지 보낼 수 있습니다."
+            )
+        self.sent.append(now)
+
+    async def _check_ip_rate(self) -> None:
+        limit, window = (
+            settings.TALK_RATE_LIMIT_IP_MESSAGES,
+            settings.TALK_RATE_LIMIT_SECONDS,
+        )
+        if (
+            limit
+            and self.ip_hash
+            and not await get_state().hit(
+                bucket=f"ip:{self.ip_hash}", limit=limit, window=window
+            )
+        ):
+            raise ProtocolError(
+                "rate_limited", "이 주소에서 너무 많은 메시지를 보내고 있습니다."
+            )
+
+    async def on_message(self, frame: dict[str, Any]) -> None:
+        try:
+            text = services.clean_message_text(frame.get("text"))
+        except ValidationError as error:
+            raise ProtocolError(error.code or "bad_frame", error.messages[0]) from None
+        self._check_rate()
+        await self._check_ip_rate()
+        assert self.room is not None  # noqa: S101
+        try:
+            await database_sync_to_async(services.chat_message_create)(
+                room=self.room,
+                name=self.name,
+                text=text,
+                session_hash=self.sid,
+                ip_hash=self.ip_hash,
+            )
+        except services.Blocked:
+            await self.send_frame(error_frame("blocked", "차단되어 보낼 수 없습니다."))
+            await self.close(code=CLOSE_BLOCKED)
+
+    async def on_rename(self, frame: dict[str, Any]) -> None:
+        try:
+            name = clean_name(frame.get("name"))
+        except InvalidName as error:
+            raise ProtocolError("name_invalid", str(error)) from None
+        if name == self.name:
+            return
+        self._check_rate()
+        if not await get_state().rename(room=self.slug, sid=self.sid, name=name):
+            raise ProtocolError("name_taken", "이 방에서 이미 쓰고 있는 이름입니다.")
+        if self.session_key:
+            session = self.scope["session"]
+            session[SESSION_NAME_KEY] = name
+            await database_sync_to_async(session.save)()
+        old, self.name = self.name, name
+        await room_broadcast_async(
+            self.slug,
+            {"type": "chat.rename", "old": old, "name": name, "sid": self.sid},
+        )
+
+    async def on_resume(self, frame: dict[str, Any]) -> None:
+        after = resume_after(frame)
+        assert self.room is not None  # noqa: S101
+        async with self.delivery:
+            missed = await database_sync_to_async(self._missed)(after)
+            for item in missed:
+                await self.send_frame(item)
+
+    def _missed(self, after: int) -> list[dict[str, Any]]:
+        assert self.room is not None  # noqa: S101
+        if self.history_first_id is None:
+            return []  # no visible message before this connection
+        messages = selectors.chat_message_list_after(
+            room=self.room,
+            after_id=after,
+            before_id=self.history_first_id,
+            limit=settings.TALK_RESUME_LIMIT,
+        )
+        return [self._frame(m) for m in messages]
+
+    # --- room events (from talk.broadcast) -----------------------------------
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        async with self.delivery:
+            if event["seq"] <= self.last_seq:
+                return  # already delivered (history, gap fill)
+            if event["seq"] > self.last_seq + 1:
+                await self._fill_gap(event["seq"] - 1)
+            await self.send_frame(message_frame(event, own_sid=self.sid))
+            self.last_seq = event["seq"]
+
+    async def chat_deleted(self, event: dict[str, Any]) -> None:
+        await self.send_frame({"type": "deleted", "id": event["id"]})
+
+    def is_news(self, event: dict[str, Any]) -> bool:
+        """Whether a notice was sent after this connection registered.
+
+        Replicas read a room's events from one shared subscription, so an
+        event published just before this connection joined the group can
+        still reach it; its hello already reflects that state.
+        """
+        return event["at"] >= self.joined_at
+
+    async def chat_join(self, event: dict[str, Any]) -> None:
+        if not self.is_news(event):
+            return
+        self.count = event["count"]
+        if event["sid"] != self.sid:
+            await self.send_frame(
+                {"type": "join", "name": event["name"], "count": event["count"]}
+            )
+
+    async def chat_leave(self, event: dict[str, Any]) -> None:
+        if not self.is_news(event):
+            return
+        self.count = event["count"]
+        if event["sid"] != self.sid:
+            await self.send_frame(
+                {"type": "leave", "name": event["name"], "count": event["count"]}
+            )
+
+    async def chat_rename(self, event: dict[str, Any]) -> None:
+        if not self.is_news(event):
+            return
+        mine = event["sid"] == self.sid
+        if mine:
+            self.name = event["name"]  # the visitor's other tabs follow
+        await self.send_frame(
+            {"type": "rename", "old": event["old"], "name": event["name"], "mine": mine}
+        )
+
+    # --- delivery guarantees ------------------------------------------------
+
+    async def _fill_gap(self, upto_seq: int) -> None:
+        """Send what the channel layer did not deliver, from the database.
+
+        Call with self.delivery held.
+        """
+        missed = await database_sync_to_async(self._between)(self.last_seq, upto_seq)
+        for item in missed:
+            await self.send_frame(item)
+        self.last_seq = max(self.last_seq, upto_seq)
+
+    def _between(self, after_seq: int, upto_seq: int) -> list[dict[str, Any]]:
+        messages = selectors.chat_message_list_between(
+            room_slug=self.slug, after_seq=after_seq, upto_seq=upto_seq
+        )
+        return [self._frame(m) for m in messages]
+
+    async def _heartbeat(self) -> None:
+        """Keep presence alive, report count changes, catch missed messages."""
+        state = get_state()
+        while True:
+            await asyncio.sleep(settings.TALK_PRESENCE_HEARTBEAT_SECONDS)
+            try:
+                result = await state.join(
+                    room=self.slug,
+                    channel=self.channel_name,
+                    sid=self.sid,
+                    name=self.name,
+                    refresh=True,
+                )
+                head = await state.head(room=self.slug)
+            except UNAVAILABLE:
+                logger.warning("talk: heartbeat failed (Redis unavailable)")
+                continue
+            try:
+                if result.count != self.count:
+                    self.count = result.count
+                    await self.send_frame({"type": "presence", "count": self.count})
+                if head > self.last_seq:
+                    async with self.delivery:
+                        if head > self.last_seq:
+                            await self._fill_gap(head)
+            except Exception:
+                logger.exception("talk: heartbeat delivery failed")
+
+    def _frame(self, message: Message) -> dict[str, Any]:
+        return message_frame(message_event(message), own_sid=self.sid)

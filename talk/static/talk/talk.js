@@ -1,0 +1,245 @@
+// The talk room client: speaks docs/talk-protocol.md over one WebSocket,
+// reconnects with backoff and resumes from the last message it has.
+// Everything the server sends is rendered with textContent, never as HTML.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("talk");
+  if (!root) return;
+
+  const log = document.getElementById("talk-log");
+  const form = document.getElementById("talk-form");
+  const input = document.getElementById("talk-input");
+  const sendButton = document.getElementById("talk-send");
+  const stateEl = document.getElementById("talk-state");
+  const countEl = document.getElementById("talk-count");
+  const noticeEl = document.getElementById("talk-notice");
+  const renameForm = document.getElementById("talk-rename");
+  const nameInput = document.getElementById("talk-name");
+
+  const STATES = {
+    connecting: "연결 중…",
+    connected: "연결됨",
+    reconnecting: "연결이 끊겼습니다. 다시 연결하는 중…",
+    closed: "연결 종료",
+  };
+  // Close codes after which reconnecting cannot help (docs/talk-protocol.md).
+  const FINAL_CODES = new Set([4403, 4404]);
+
+  const timeFormat = new Intl.DateTimeFormat("ko-KR", {
+    timeZone: root.dataset.timeZone || undefined,
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+
+  let socket = null;
+  let myName = nameInput.value;
+  let lastId = 0;
+  let attempt = 0;
+  let reconnectTimer = null;
+  let noticeTimer = null;
+  let lastSent = "";
+  let leaving = false;
+
+  function setState(state) {
+    stateEl.dataset.state = state;
+    stateEl.textContent = STATES[state];
+    const open = state === "connected";
+    sendButton.disabled = !open;
+    root.classList.toggle("is-offline", !open);
+  }
+
+  function notice(text) {
+    noticeEl.textContent = text;
+    noticeEl.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(function () { noticeEl.hidden = true; }, 5000);
+  }
+
+  function nearBottom() {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  }
+
+  function scrollDown(stick) {
+    if (stick) log.scrollTop = log.scrollHeight;
+  }
+
+  function systemLine(text) {
+    const stick = nearBottom();
+    const li = document.createElement("li");
+    li.className = "talk-event";
+    li.textContent = text;
+    log.appendChild(li);
+    scrollDown(stick);
+  }
+
+  function addMessage(msg) {
+    if (log.querySelector('[data-id="' + Number(msg.id) + '"]')) return;
+    const stick = nearBottom() || msg.mine;
+    const li = document.createElement("li");
+    li.className = "talk-msg" + (msg.mine ? " talk-msg--mine" : "");
+    li.dataset.id = String(Number(msg.id));
+    const meta = document.createElement("div");
+    meta.className = "talk-meta";
+    const name = document.createElement("span");
+    name.className = "talk-name";
+    name.textContent = msg.name;
+    const time = document.createElement("time");
+    time.dateTime = msg.ts;
+    const date = new Date(msg.ts);
+    time.textContent = isNaN(date) ? "" : timeFormat.format(date);
+    meta.append(name, time);
+    const text = document.createElement("p");
+    text.className = "talk-text";
+    text.textContent = msg.text;
+    li.append(meta, text);
+    // Keep id order even when a resume delivers older messages late.
+    let before = null;
+    for (let node = log.lastElementChild; node; node = node.previousElementSibling) {
+      if (node.dataset.id && Number(node.dataset.id) < msg.id) break;
+      if (node.dataset.id) before = node;
+    }
+    log.insertBefore(li, before);
+    lastId = Math.max(lastId, Number(msg.id));
+    scrollDown(stick);
+  }
+
+  function setName(name) {
+    myName = name;
+    if (document.activeElement !== nameInput) nameInput.value = name;
+  }
+
+  const handlers = {
+    hello: function (frame) {
+      attempt = 0;
+      setState("connected");
+      setName(frame.name);
+      countEl.textContent = frame.count;
+      const resumeFrom = lastId;
+      frame.history.forEach(addMessage);
+      // More than the history window may have been missed while away.
+      if (resumeFrom > 0) send({ type: "resume", after: resumeFrom });
+    },
+    message: addMessage,
+    join: function (frame) {
+      countEl.textContent = frame.count;
+      systemLine(frame.name + "님이 입장했습니다.");
+    },
+    leave: function (frame) {
+      countEl.textContent = frame.count;
+      systemLine(frame.name + "님이 나갔습니다.");
+    },
+    rename: function (frame) {
+      if (frame.mine) setName(frame.name);
+      systemLine(frame.old + "님이 이름을 " + frame.name + "(으)로 바꿨습니다.");
+    },
+    presence: function (frame) {
+      countEl.textContent = frame.count;
+    },
+    deleted: function (frame) {
+      const li = log.querySelector('[data-id="' + Number(frame.id) + '"]');
+      if (li) li.remove();
+    },
+    error: function (frame) {
+      notice(frame.detail);
+      if (frame.code === "rate_limited" && !input.value) input.value = lastSent;
+      if (frame.code === "name_taken" || frame.code === "name_invalid") {
+        nameInput.value = myName;
+      }
+    },
+  };
+
+  function send(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    socket.addEventListener("message", function (event) {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      const handler = handlers[frame.type];
+      if (handler) handler(frame);
+    });
+    socket.addEventListener("close", function (event) {
+      socket = null;
+      if (leaving) return;
+      if (FINAL_CODES.has(event.code)) {
+        setState("closed");
+        return;
+      }
+      setState("reconnecting");
+      // Exponential backoff with jitter, so replicas coming back are not
+      // hit by every client at once.
+      const delay = Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      attempt = Math.min(attempt + 1, 6);
+      reconnectTimer = setTimeout(connect, delay);
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    if (text.length > Number(root.dataset.maxLength)) {
+      notice("메시지는 " + root.dataset.maxLength + "자까지 보낼 수 있습니다.");
+      return;
+    }
+    if (send({ type: "message", text: text })) {
+      lastSent = text;
+      input.value = "";
+    } else {
+      notice("연결되지 않아 보내지 못했습니다.");
+    }
+    input.focus();
+  });
+
+  input.addEventListener("keydown", function (event) {
+    // Enter sends, Shift+Enter adds a line; never while an IME (Hangul)
+    // is still composing the last syllable.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  renameForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const name = nameInput.value.trim();
+    if (name && name !== myName && !send({ type: "rename", name: name })) {
+      notice("연결되지 않아 이름을 바꾸지 못했습니다.");
+    }
+    nameInput.blur();
+  });
+
+  // Closing cleanly makes the leave notice immediate for everyone else.
+  window.addEventListener("pagehide", function () {
+    leaving = true;
+    if (socket) socket.close(1000);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      leaving = false;
+      connect();
+    }
+  });
+
+  // Back online after the network dropped: no need to wait for the backoff.
+  window.addEventListener("online", function () {
+    if (!socket && !leaving && stateEl.dataset.state === "reconnecting") {
+      attempt = 0;
+      connect();
+    }
+  });
+
+  setState("connecting");
+  connect();
+})();
