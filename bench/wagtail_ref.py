@@ -22,12 +22,14 @@ from bench.procs import REPO, Proc
 from tests.services import free_port
 
 BENCH = REPO / "bench"
-VENV = BENCH / ".venv-wagtail"
+# At the top of the repository, outside the packages that linters and
+# bandit scan.
+VENV = REPO / ".venv-wagtail"
 REQUIREMENTS = BENCH / "requirements-wagtail.txt"
 
 
 def ensure_venv(log: Callable[[str], None]) -> Path:
-    """bench/.venv-wagtail with bench/requirements-wagtail.txt installed."""
+    """.venv-wagtail with bench/requirements-wagtail.txt installed."""
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
     stamp = VENV / f".installed-{digest}"
     python = VENV / "bin" / "python"

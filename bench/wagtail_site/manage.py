@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""manage.py of the Wagtail reference site (run from bench/, in bench/.venv-wagtail)."""
+"""manage.py of the Wagtail reference site (run from bench/, in .venv-wagtail)."""
 
 import os
 import sys
