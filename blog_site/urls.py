@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from blog_site import health
+from posts.urls import sitemap_urlpatterns
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("", include("talk.urls")),
     path("", include("posts.urls")),
 ]
+urlpatterns += sitemap_urlpatterns
 
 if settings.DEBUG and not settings.S3_ENDPOINT_URL:
     from django.conf.urls.static import static

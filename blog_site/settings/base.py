@@ -139,19 +139,15 @@ REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # One connection pool per process, not per request (redis_cache.py).
-            "BACKEND": "blog_site.redis_cache.SharedPoolRedisCache",
+            # Misses instead of errors while Redis is down (cache.py), and one
+            # connection pool per process, not per request (redis_cache.py).
+            "BACKEND": "blog_site.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "bdg",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "bdg:channels"},
-        }
-    }
+    # CHANNEL_LAYERS with Redis: see the talk block below.
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -511,3 +507,12 @@ if REDIS_URL:
             },
         }
     }
+
+# --- posts ---
+
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("posts.context_processors.nav")
+# Anonymous public pages are kept this long in the cache backend; any change to
+# a post or category invalidates them at once (posts/cache.py). 0 disables.
+POSTS_PAGE_CACHE_SECONDS: int = env.int("POSTS_PAGE_CACHE_SECONDS", default=300)
+POSTS_PER_PAGE: int = env.int("POSTS_PER_PAGE", default=10)
+TAGGIT_CASE_INSENSITIVE = True

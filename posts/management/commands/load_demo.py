@@ -1,4 +1,4 @@
-"""Demo content for the run command: an admin login to start with."""
+"""Demo content for the run command: an admin login, posts, categories, images."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Create the demo admin (password kept in var/admin-password.txt)."
+    help = (
+        "Create the demo admin (password kept in var/admin-password.txt) and a few "
+        "demo posts with categories and images; running it again changes nothing."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         user_model = get_user_model()
@@ -32,6 +35,10 @@ class Command(BaseCommand):
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
         password = password_file.read_text().strip()
+        from posts.demo import load_demo_content
+
+        created = load_demo_content(admin=admin)
+        self.stdout.write(f"Demo content: {created} new posts.")
         self.stdout.write(
             self.style.SUCCESS(f"Admin login: admin / {password}  (/admin/)")
         )

@@ -1,0 +1,134 @@
+"""The content version that keys every cached public page.
+
+Any change to a post or category bumps the version (after the transaction
+commits), so every replica's cached pages go stale at once. The state also
+remembers when the next scheduled post goes public: once that time passes,
+the first request on any replica bumps the version, so a scheduled post
+appears without a cron job and without waiting for a cache timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Min
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+
+from blog_site import page_cache
+
+STATE_KEY = "posts:content-state"
+
+
+def _fresh_state() -> dict[str, Any]:
+    from posts.models import Post
+
+    upcoming = Post.objects.filter(
+        status=Post.Status.PUBLISHED, published_at__gt=timezone.now()
+    ).aggregate(at=Min("published_at"))["at"]
+    state = {
+        "version": uuid.uuid4().hex[:12],
+        "next_publish": upcoming.timestamp() if upcoming else None,
+    }
+    cache.set(STATE_KEY, state, None)
+    return state
+
+
+def _state() -> dict[str, Any]:
+    state = cache.get(STATE_KEY)
+    if state is None or (
+        state["next_publish"] is not None and state["next_publish"] <= time.time()
+    ):
+        if state is not None:
+            # A scheduled post just went public: the ASGI page cache in front
+            # of Django must drop its pages too.
+            page_cache.content_version_bump()
+        state = _fresh_state()
+    return state
+
+
+def content_version() -> str:
+    """The current version; re-derived when a scheduled post has just gone public."""
+    return _state()["version"]
+
+
+def next_publish_at() -> float | None:
+    """When the next scheduled post goes public (epoch seconds), if any."""
+    return _state()["next_publish"]
+
+
+def _bump_now() -> None:
+    _fresh_state()
+    page_cache.content_version_bump()
+
+
+def bump_content_version() -> None:
+    """Invalidate every cached public page once the current transaction commits."""
+    transaction.on_commit(_bump_now)
+
+
+def page_cache_seconds() -> int:
+    return getattr(settings, "POSTS_PAGE_CACHE_SECONDS", 300)
+
+
+def cached_public_page(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Serve anonymous GETs of a public page from the cache backend.
+
+    Signed-in users (who may preview drafts) always get a fresh page, and only
+    200 responses are kept, so a 404 for a not-yet-public post is never cached.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        seconds = page_cache_seconds()
+        if (
+            seconds <= 0
+            or request.method not in ("GET", "HEAD")
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+        ):
+            return view(request, *args, **kwargs)
+        version, language = content_version(), translation.get_language()
+        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        key = f"posts:page:{version}:{language}:{path}"
+        cached = cache.get(key)
+        if cached is not None:
+            content, content_type = cached
+            response = HttpResponse(content, content_type=content_type)
+            response["X-Page-Cache"] = "hit"
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            if hasattr(response, "render") and callable(response.render):
+                response.render()
+            cache.set(key, (response.content, response["Content-Type"]), seconds)
+            response["X-Page-Cache"] = "miss"
+        return response
+
+    return wrapper
+
+
+def public_post_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Both cache layers for a public page: the shared cache backend (Django
+    side) and the ASGI page cache in front of Django, which keeps the page no
+    longer than the next scheduled publication."""
+    inner = cached_public_page(view)
+
+    @page_cache.public_page
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = inner(request, *args, **kwargs)
+        if response.status_code == 200:
+            page_cache.cache_until(response, next_publish_at())
+        return response
+
+    return wrapper

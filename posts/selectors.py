@@ -1,0 +1,248 @@
+"""Reads of posts and categories, returned as prepared QuerySets (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import F, FloatField, Lookup, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+
+from posts import search
+from posts.cache import content_version
+from posts.models import Category, Post, SlugRedirect
+
+
+def _with_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
+    return queryset.select_related("category", "author", "thumbnail")
+
+
+def post_list_published(
+    *,
+    category: Category | None = None,
+    author: Any = None,
+    tag: str | None = None,
+) -> QuerySet[Post]:
+    """Public posts, newest first, without the heavy body columns."""
+    queryset = Post.objects.published()
+    if category is not None:
+        queryset = queryset.filter(category=category)
+    if author is not None:
+        queryset = queryset.filter(author=author)
+    if tag:
+        queryset = queryset.filter(tags__slug=tag)
+    return _with_relations(queryset.for_listing()).order_by("-published_at", "-id")
+
+
+def post_list_for_feed(*, category: Category | None = None) -> QuerySet[Post]:
+    """Public posts with their full HTML, newest first."""
+    queryset = Post.objects.published()
+    if category is not None:
+        queryset = queryset.filter(category=category)
+    return (
+        _with_relations(queryset)
+        .defer("search_title", "search_body", "body")
+        .order_by("-published_at", "-id")
+    )
+
+
+def post_list_visible(*, user: Any) -> QuerySet[Post]:
+    """Everything `user` may read: public posts plus their own or all drafts."""
+    return _with_relations(Post.objects.visible_to(user))
+
+
+def post_get_for_view(*, slug: str, user: Any = None) -> Post | None:
+    """The post at `slug` if `user` (or a visitor) may read it, with its tags."""
+    return (
+        _with_relations(Post.objects.visible_to(user))
+        .defer("search_title", "search_body")
+        .prefetch_related("tags")
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def post_get_redirect(*, old_slug: str) -> Post | None:
+    redirect = (
+        SlugRedirect.objects.filter(kind="post", old_slug=old_slug)
+        .select_related("post__category")
+        .first()
+    )
+    return redirect.post if redirect else None
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    title: str
+    slug: str
+    category_slug: str
+    direction: str
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse(
+            "posts:detail", kwargs={"category": self.category_slug, "slug": self.slug}
+        )
+
+
+def post_neighbours(*, post: Post) -> tuple[Neighbour | None, Neighbour | None]:
+    """The previous and next public post in the same category (one query on MariaDB)."""
+    if post.published_at is None:
+        return None, None
+    base = Post.objects.published().filter(category_id=post.category_id)
+    at, pk = post.published_at, post.pk
+    fields = ("title", "slug", "category_slug", "direction")
+    older = (
+        base.filter(Q(published_at__lt=at) | Q(published_at=at, pk__lt=pk))
+        .order_by("-published_at", "-pk")
+        .annotate(category_slug=F("category__slug"), direction=Value("prev"))
+        .values_list(*fields)[:1]
+    )
+    newer = (
+        base.filter(Q(published_at__gt=at) | Q(published_at=at, pk__gt=pk))
+        .order_by("published_at", "pk")
+        .annotate(category_slug=F("category__slug"), direction=Value("next"))
+        .values_list(*fields)[:1]
+    )
+    if connection.features.supports_slicing_ordering_in_compound:
+        rows = list(older.union(newer, all=True))
+    else:  # SQLite cannot order inside a UNION: two small queries instead.
+        rows = list(older) + list(newer)
+    found = {row[3]: Neighbour(*row) for row in rows}
+    return found.get("prev"), found.get("next")
+
+
+def category_list_with_counts(*, include_empty: bool = False) -> QuerySet[Category]:
+    """Categories with their number of public posts."""
+    queryset = Category.objects.with_published_counts()
+    if not include_empty:
+        queryset = queryset.filter(post_count__gt=0)
+    return queryset.order_by("position", "name")
+
+
+def category_nav() -> list[dict[str, Any]]:
+    """The header's category links, cached until content changes."""
+    key = f"posts:nav:{content_version()}"
+    nav = cache.get(key)
+    if nav is None:
+        nav = [
+            {"name": c.name, "url": c.get_absolute_url(), "count": c.post_count}
+            for c in category_list_with_counts()
+        ]
+        cache.set(key, nav, 3600)
+    return nav
+
+
+def category_get(*, slug: str) -> Category | None:
+    return Category.objects.filter(slug=slug).first()
+
+
+def category_get_redirect(*, old_slug: str) -> Category | None:
+    redirect = (
+        SlugRedirect.objects.filter(kind="category", old_slug=old_slug)
+        .select_related("category")
+        .first()
+    )
+    return redirect.category if redirect else None
+
+
+def author_get(*, username: str) -> Any:
+    return get_user_model().objects.filter(username=username, is_active=True).first()
+
+
+class FullTextMatch(Lookup):
+    """`MATCH (search_title, search_body) AGAINST (%s IN BOOLEAN MODE)`, bare.
+
+    It must stand alone in WHERE: compared with a value (`= 1`, `> 0`) it
+    would drop matching posts whose relevance is 0 (a word every post has),
+    and inside an IN subquery MariaDB's optimizer now and then lost fresh
+    rows. Django leaves a Lookup uncompared, hence this small class.
+    """
+
+    lookup_name = "fulltext_match"
+
+    def __init__(self, table: str, boolean_query: str) -> None:
+        super().__init__(Value(table), Value(boolean_query))
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        table = self.lhs.value
+        return (
+            f"MATCH ({table}.search_title, {table}.search_body) "
+            "AGAINST (%s IN BOOLEAN MODE)",
+            [self.rhs.value],
+        )
+
+
+def post_search(*, query: str, user: Any = None) -> QuerySet[Post]:
+    """Posts matching `query`, best first: title matches rank above body matches.
+
+    MariaDB/MySQL use the bigram FULLTEXT index (see posts/search.py); other
+    databases fall back to substring matching with the same ranking rule.
+    """
+    parsed = search.parse_query(query)
+    queryset = _with_relations(Post.objects.visible_to(user)).defer(
+        "search_title", "search_body", "body", "toc"
+    )
+    if not parsed:
+        return queryset.none()
+    if connection.vendor == "mysql":
+        table = Post._meta.db_table
+        against = "AGAINST (%s IN BOOLEAN MODE)"
+        # The table name is ours and the query travels as a parameter.
+        rank = RawSQL(  # noqa: S611
+            f"(MATCH ({table}.search_title) {against} > 0) * 1000 "
+            f"+ MATCH ({table}.search_body) {against}",
+            [parsed.boolean, parsed.boolean],
+            output_field=FloatField(),
+        )
+        return (
+            queryset.filter(FullTextMatch(table, parsed.boolean))
+            .annotate(search_rank=rank)
+            .order_by("-search_rank", "-published_at")
+        )
+    condition = Q()
+    title_hit = Q()
+    for word in parsed.words:
+        condition &= Q(title__icontains=word) | Q(body__icontains=word)
+        title_hit |= Q(title__icontains=word)
+    from django.db.models import Case, When
+
+    return (
+        queryset.filter(condition)
+        .annotate(
+            search_rank=Case(
+                When(title_hit, then=Value(100.0)),
+                default=Value(1.0),
+                output_field=FloatField(),
+            )
+        )
+        .order_by("-search_rank", "-published_at")
+    )
+
+
+def post_search_snippet(*, post: Post, query: str) -> str:
+    """The highlighted passage of a search hit (from its stored HTML)."""
+    from posts.rendering import html_to_text
+
+    parsed = search.parse_query(query)
+    text = html_to_text(post.body_html)
+    return search.highlight(text, parsed.words)
+
+
+def post_image_usages(image: Any) -> Iterator[Any]:
+    """Where an image is shown: posts using it as thumbnail or in the body."""
+    from media_store.usage import Usage
+
+    posts = (
+        Post.objects.filter(Q(thumbnail=image) | Q(images=image))
+        .select_related("category")
+        .only("title", "slug", "category__slug")
+        .distinct()
+    )
+    for post in posts:
+        yield Usage(label=f"Post “{post.title}”", url=post.get_absolute_url())

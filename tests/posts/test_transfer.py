@@ -1,0 +1,181 @@
+"""import_posts / export_posts in the source blog's front-matter format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from media_store.models import Image
+from posts.models import Category, Post
+from tests.posts.conftest import UUID_RE
+from tests.posts.factories import make_category, make_post
+
+pytestmark = pytest.mark.django_db
+
+SEED_TITLE = "온프레미스 블로그 서비스 bdg.blog"
+
+
+def run(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_seed_import_keeps_title_category_timestamps_and_image_uuids(
+    superuser, seed_path: Path, seed_images: Path
+) -> None:
+    out, _ = run("import_posts", str(seed_path), "--images", str(seed_images))
+    assert "1 new" in out
+    post = Post.objects.get()
+    assert post.title == SEED_TITLE
+    assert post.slug == "on-premise-blog-bdg-blog"
+    assert post.category.name == "쿠버네티스"
+    assert post.created_at == dt.datetime(
+        2023, 7, 31, 15, 13, 10, 641000, tzinfo=dt.UTC
+    )
+    assert post.updated_at == post.created_at
+    assert post.is_public and post.published_at == post.created_at
+    referenced = set(UUID_RE.findall(seed_path.read_text(encoding="utf-8")))
+    assert {str(pk) for pk in Image.objects.values_list("pk", flat=True)} == referenced
+    assert str(post.thumbnail_id) == "8b20162b-dc8f-4532-99d4-068298c76931"
+    assert {str(i.pk) for i in post.images.all()} == referenced
+    # Known images get their intrinsic size, so the page does not jump.
+    assert 'width="320" height="180"' in post.body_html
+
+
+def test_importing_twice_updates_instead_of_duplicating(
+    superuser, seed_path: Path, seed_images: Path
+) -> None:
+    run("import_posts", str(seed_path), "--images", str(seed_images))
+    out, _ = run("import_posts", str(seed_path.parent), "--images", str(seed_images))
+    assert "0 new, 1 updated" in out
+    assert Post.objects.count() == 1
+    assert Category.objects.count() == 1
+    assert Image.objects.count() == len(set(UUID_RE.findall(seed_path.read_text())))
+
+
+def test_missing_images_are_warned_about_and_the_post_still_imports(
+    superuser, seed_path: Path
+) -> None:
+    out, err = run("import_posts", str(seed_path))
+    assert "1 new" in out
+    assert "8b20162b-dc8f-4532-99d4-068298c76931 not found" in err
+    assert Post.objects.get().thumbnail is None
+
+
+def test_bad_files_are_named_with_their_reason_and_the_rest_is_imported(
+    superuser, seed_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / seed_path.name).write_bytes(seed_path.read_bytes())
+    (folder / "2024-01-01-broken-yaml.md").write_text(
+        '---\ntitle: "unclosed\ncategory: [x\n---\nbody\n', encoding="utf-8"
+    )
+    (folder / "2024-01-02-no-title.md").write_text(
+        "---\ncategory: 리눅스\n---\n본문\n", encoding="utf-8"
+    )
+    (folder / "2024-01-03-latin1.md").write_bytes(
+        "---\ntitle: café\n---\nbody é\n".encode("latin-1")
+    )
+    (folder / "2024-01-04-good.md").write_text(
+        "---\nlayout: post\n"
+        'title: "두 번째 글"\n'
+        "createdAt: 2024-01-04 10:00:00.000000\n"
+        "updatedAt: 2024-01-05 10:00:00.000000\n"
+        'category: "운영체제/컴퓨터구조"\n'
+        "---\n본문\n",
+        encoding="utf-8",
+    )
+    err = StringIO()
+    with pytest.raises(CommandError, match="2 posts .* 3 failed"):
+        call_command("import_posts", str(folder), stdout=StringIO(), stderr=err)
+    errors = err.getvalue()
+    assert "2024-01-01-broken-yaml.md: broken YAML" in errors
+    assert "2024-01-02-no-title.md: no title" in errors
+    assert "2024-01-03-latin1.md: not UTF-8" in errors
+    assert set(Post.objects.values_list("title", flat=True)) == {
+        SEED_TITLE,
+        "두 번째 글",
+    }
+    second = Post.objects.get(title="두 번째 글")
+    assert second.slug == "good"
+    assert second.category.slug == "운영체제-컴퓨터구조"
+
+
+def test_export_then_import_on_an_empty_database_reproduces_the_posts(
+    superuser, editor, seed_path: Path, seed_images: Path, tmp_path: Path
+) -> None:
+    run("import_posts", str(seed_path), "--images", str(seed_images))
+    draft = make_post(
+        author=editor,
+        title="초안: 'quotes' and \"double\" : colon",
+        body="# 제목\n\n```python\nprint(1)\n```\n",
+        category=make_category("운영체제/컴퓨터구조"),
+        published=False,
+        tags=["쿠버네티스", "k3s"],
+        summary="직접 쓴 요약",
+    )
+    out_dir, image_dir = tmp_path / "export", tmp_path / "export-images"
+    out, _ = run("export_posts", str(out_dir), "--images", str(image_dir))
+    assert "Exported 2 posts" in out
+    exported = (out_dir / "2023-07-31-on-premise-blog-bdg-blog.md").read_text()
+    assert exported.startswith("---\nlayout: post\nthumbnail: 8b20162b-")
+    assert 'category: "쿠버네티스"' in exported
+
+    def snapshot() -> list[tuple]:
+        return sorted(
+            (
+                p.title, p.slug, p.body, p.body_html, p.summary, p.status,
+                p.published_at, p.created_at, p.updated_at, p.category.name,
+                p.category.slug, p.author.username, str(p.thumbnail_id),
+                sorted(t.name for t in p.tags.all()),
+            )
+            for p in Post.objects.select_related("category", "author")
+        )  # fmt: skip
+
+    before = snapshot()
+    Post.objects.all().delete()
+    Category.objects.all().delete()
+    for image in Image.objects.all():
+        image.file.delete(save=False)
+    Image.objects.all().delete()
+    run("import_posts", str(out_dir), "--images", str(image_dir))
+    after = snapshot()
+    for old, new in zip(before, after, strict=True):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            assert a == b, (i, a, b)
+    assert Post.objects.get(pk=Post.objects.get(title=draft.title).pk).status == "draft"
+
+
+def test_an_image_known_under_another_uuid_is_relinked(
+    superuser, seed_path: Path, seed_images: Path, tmp_path: Path
+) -> None:
+    first = sorted(seed_images.iterdir())[0]
+    from media_store.services import image_create
+
+    existing = image_create(file=first.read_bytes())
+    assert str(existing.pk) != first.name
+    run("import_posts", str(seed_path), "--images", str(seed_images))
+    post = Post.objects.get()
+    assert f"/images/{existing.pk}" in post.body or post.thumbnail_id == existing.pk
+    assert f"/images/{first.name}" not in post.body_html
+    assert Image.objects.filter(pk=uuid.UUID(first.name)).count() == 0
+
+
+def test_rerender_posts_rebuilds_stored_html_and_search_tokens(author) -> None:
+    post = make_post(
+        author=author, title="다시 그리기", body="## 제목\n\n네임스페이스를 쓴다"
+    )
+    Post.objects.filter(pk=post.pk).update(body_html="", search_body="", toc=[])
+    out, _ = run("rerender_posts")
+    assert "Re-rendered 1 posts" in out
+    post.refresh_from_db()
+    assert '<h2 id="제목">' in post.body_html
+    assert post.toc[0]["id"] == "제목"
+    assert post.search_body
