@@ -14,7 +14,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 import talk.routing  # noqa: E402
+from blog_site.asgi_db import close_connections_after_each_request  # noqa: E402
 from blog_site.page_cache import PageCacheMiddleware  # noqa: E402
+
+close_connections_after_each_request()
 
 application = ProtocolTypeRouter(
     {

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import RedisError
+
+from blog_site.redis_cache import SharedPoolRedisCache
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ class ResilientRedisCacheClient(RedisCacheClient):
     clear = _degrade(lambda *a, **k: False)(RedisCacheClient.clear)
 
 
-class ResilientRedisCache(RedisCache):
+class ResilientRedisCache(SharedPoolRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient

@@ -139,6 +139,8 @@ REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
+            # Misses instead of errors while Redis is down (cache.py), and one
+            # connection pool per process, not per request (redis_cache.py).
             "BACKEND": "blog_site.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "bdg",
