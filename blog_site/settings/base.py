@@ -144,7 +144,17 @@ if REDIS_URL:
             "BACKEND": "blog_site.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "bdg",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                # Under ASGI every request's sync code runs in a thread of
+                # its own; a blocking pool keeps the process at a fixed
+                # number of connections however many are in flight (a cache
+                # call holds one for well under a millisecond).
+                "pool_class": "redis.BlockingConnectionPool",
+                "max_connections": env.int("REDIS_CACHE_MAX_CONNECTIONS", default=8),
+                "timeout": 1,
+            },
         }
     }
     # CHANNEL_LAYERS with Redis: see the talk block below.
