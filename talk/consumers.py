@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from blog_site.net import client_ip
 from talk import selectors, services
+from talk.backlog import get_backlog
 from talk.broadcast import room_broadcast_async, room_group
 from talk.identity import SESSION_NAME_KEY, anon_hash, session_name
 from talk.models import Message, Room
@@ -57,6 +58,7 @@ UNAVAILABLE = (RedisError, OSError)
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
+    slug: str = ""
     room: Room | None = None
     name: str = ""
     sid: str = ""
@@ -88,7 +90,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- connection ---------------------------------------------------------
 
     async def connect(self) -> None:
-        self.slug: str = self.scope["url_route"]["kwargs"]["room"]
+        self.slug = self.scope["url_route"]["kwargs"]["room"]
         self.sent: deque[float] = deque()
         self.delivery = asyncio.Lock()
         try:
@@ -420,6 +422,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- room events (from talk.broadcast) -----------------------------------
 
     async def chat_message(self, event: dict[str, Any]) -> None:
+        get_backlog().remember(self.slug, event)
         async with self.delivery:
             seq = event["seq"]
             if seq <= self.last_seq:
@@ -449,10 +452,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await asyncio.sleep(settings.TALK_REORDER_WINDOW_MS / 1000)
         async with self.delivery:
             self.reorder = None
-            if self.held:
-                await self._fill_gap(max(self.held))
+            try:
+                if self.held:
+                    await self._fill_gap(max(self.held))
+            except Exception:
+                # What is held stays held; the next heartbeat fills the gap.
+                logger.exception("talk: filling a gap after the reorder window")
 
     async def chat_deleted(self, event: dict[str, Any]) -> None:
+        get_backlog().forget(self.slug, event["id"])
         await self.send_frame({"type": "deleted", "id": event["id"]})
 
     def is_news(self, event: dict[str, Any]) -> bool:
@@ -499,9 +507,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
         Call with self.delivery held.
         """
-        missed = await database_sync_to_async(self._between)(self.last_seq, upto_seq)
-        for item in missed:
-            await self.send_frame(item)
+        # Through the replica's backlog: the other connections here see the
+        # same gap at the same moment, and one query serves them all.
+        missed = await get_backlog().between(self.slug, self.last_seq, upto_seq)
+        for event in missed:
+            await self.send_frame(message_frame(event, own_sid=self.sid))
         self.last_seq = max(self.last_seq, upto_seq)
         # Held messages up to here came with the fill; later ones may now
         # follow on without a gap.
@@ -509,12 +519,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             del self.held[seq]
         while self.last_seq + 1 in self.held:
             await self._deliver(self.held.pop(self.last_seq + 1))
-
-    def _between(self, after_seq: int, upto_seq: int) -> list[dict[str, Any]]:
-        messages = selectors.chat_message_list_between(
-            room_slug=self.slug, after_seq=after_seq, upto_seq=upto_seq
-        )
-        return [self._frame(m) for m in messages]
 
     async def _heartbeat(self) -> None:
         """Keep presence alive, report count changes, catch missed messages."""

@@ -148,3 +148,21 @@ async def test_an_ack_for_frames_never_sent_is_refused(room) -> None:
     await sock.send_json_to({"type": "ack", "count": 1})
     assert await sock.receive_nothing(timeout=0.3)
     await sock.disconnect()
+
+
+async def test_the_connections_of_a_replica_share_one_query_per_gap(
+    room, settings, gap_queries
+) -> None:
+    settings.TALK_REORDER_WINDOW_MS = 100
+    socks = [(await connect(room.slug))[0] for _ in range(4)]
+    for sock in socks:
+        while not await sock.receive_nothing(timeout=0.3):
+            await sock.receive_from()  # the later arrivals' joins
+    await store_silently(room, "lost")
+    await announce(room, await store_silently(room, "after"))
+    for sock in socks:
+        frames = [await receive(sock), await receive(sock)]
+        assert [f["text"] for f in frames] == ["lost", "after"]
+    assert len(gap_queries) == 1
+    for sock in socks:
+        await sock.disconnect()
