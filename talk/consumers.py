@@ -406,6 +406,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             missed = await database_sync_to_async(self._missed)(after)
             for item in missed:
                 await self.send_frame(item)
+            # The end of the batch: until a client sees it, what lies between
+            # `after` and the history may still have holes (the connection
+            # can drop mid-resume), so it must resume from `after` again.
+            await self.send_frame({"type": "resumed", "count": len(missed)})
 
     def _missed(self, after: int) -> list[dict[str, Any]]:
         assert self.room is not None  # noqa: S101

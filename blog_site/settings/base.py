@@ -494,7 +494,9 @@ TALK_PRESENCE_TTL_SECONDS: float = env.float(
 # read in memory without limit, so clients acknowledge the frames they have
 # received (`ack`) and a connection more than this many frames or bytes
 # behind is closed with 4408 (the client reconnects and resumes). 0 disables
-# a limit. Clients are asked to ack every TALK_ACK_EVERY frames.
+# a limit. Clients are asked to ack every TALK_ACK_EVERY frames. A `resume`
+# answers with up to TALK_RESUME_LIMIT frames at once, before the client can
+# ack any: keep TALK_MAX_UNACKED above it.
 TALK_MAX_UNACKED: int = env.int("TALK_MAX_UNACKED", default=1000)
 TALK_MAX_UNACKED_BYTES: int = env.int("TALK_MAX_UNACKED_BYTES", default=1024 * 1024)
 TALK_ACK_EVERY: int = env.int("TALK_ACK_EVERY", default=32)

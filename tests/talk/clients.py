@@ -37,6 +37,7 @@ class ChatClient:
         self.received = 0  # frames on the current connection
         self.acked = 0
         self.ack_every = 32
+        self.resuming: int | None = None
         self.headers = {"Cookie": cookie} if cookie else {}
         self.ws: ClientConnection | None = None
         self.name = ""
@@ -101,7 +102,11 @@ class ChatClient:
     async def _handle(self, frame: dict[str, Any]) -> None:
         self.frames.append(frame)
         if frame["type"] == "hello":
-            after = self.last_id
+            # Complete up to last_id, unless a resume was cut short: then
+            # from where that one started (the history left a hole).
+            if self.resuming is None:
+                self.resuming = self.last_id
+            after = self.resuming
             self.name = frame["name"]
             self.ack_every = frame["ack_every"]
             for message in frame["history"]:
@@ -109,6 +114,10 @@ class ChatClient:
             self.hellos += 1
             if after:
                 await self.send({"type": "resume", "after": after})
+            else:
+                self.resuming = None
+        elif frame["type"] == "resumed":
+            self.resuming = None
         elif frame["type"] == "message":
             self._add(frame, live=True)
         async with self.changed:

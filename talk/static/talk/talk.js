@@ -1,5 +1,5 @@
 // The talk room client: speaks docs/talk-protocol.md over one WebSocket,
-// reconnects with backoff and resumes from the last message it has.
+// reconnects with backoff and resumes from the last message it has in full.
 // Everything the server sends is rendered with textContent, never as HTML.
 (function () {
   "use strict";
@@ -47,6 +47,11 @@
   let socket = null;
   let myName = nameInput.value;
   let lastId = 0;
+  // Everything up to resumeFrom is shown. While a resume is under way there
+  // may be holes below lastId (the history came first), so a connection lost
+  // before "resumed" resumes from the same place again.
+  let resumeFrom = 0;
+  let resuming = false;
   let attempt = 0;
   let reconnectTimer = null;
   let noticeTimer = null;
@@ -132,10 +137,16 @@
       setState("connected");
       setName(frame.name);
       countEl.textContent = frame.count;
-      const resumeFrom = lastId;
+      if (!resuming) resumeFrom = lastId;
       frame.history.forEach(addMessage);
       // More than the history window may have been missed while away.
-      if (resumeFrom > 0) send({ type: "resume", after: resumeFrom });
+      if (resumeFrom > 0) {
+        resuming = true;
+        send({ type: "resume", after: resumeFrom });
+      }
+    },
+    resumed: function () {
+      resuming = false;
     },
     message: addMessage,
     join: function (frame) {
