@@ -30,6 +30,7 @@ KEEP = 2000
 class RoomBacklog:
     def __init__(self) -> None:
         self.rooms: dict[str, OrderedDict[int, Event]] = {}
+        self.seq_of: dict[str, dict[int, int]] = {}  # room -> message id -> seq
         self.fetching: dict[str, asyncio.Future[None]] = {}
 
     def remember(self, slug: str, event: Event) -> None:
@@ -37,14 +38,17 @@ class RoomBacklog:
         if event["seq"] in events:
             return
         events[event["seq"]] = event
+        ids = self.seq_of.setdefault(slug, {})
+        ids[event["id"]] = event["seq"]
         while len(events) > KEEP:
-            events.popitem(last=False)
+            _, oldest = events.popitem(last=False)
+            ids.pop(oldest["id"], None)
 
     def forget(self, slug: str, message_id: int) -> None:
         """A deleted message must not be handed out by a later gap fill."""
-        events = self.rooms.get(slug, {})
-        for seq in [s for s, e in events.items() if e["id"] == message_id]:
-            del events[seq]
+        seq = self.seq_of.get(slug, {}).pop(message_id, None)
+        if seq is not None:
+            self.rooms[slug].pop(seq, None)
 
     def _cached(self, slug: str, after: int, upto: int) -> list[Event] | None:
         events = self.rooms.get(slug, {})

@@ -166,3 +166,27 @@ async def test_the_connections_of_a_replica_share_one_query_per_gap(
     assert len(gap_queries) == 1
     for sock in socks:
         await sock.disconnect()
+
+
+async def test_a_deleted_message_is_not_handed_out_by_a_later_gap_fill(
+    room, gap_queries
+) -> None:
+    from talk import services
+    from talk.backlog import RoomBacklog
+
+    backlog = RoomBacklog()
+    messages = [await store_silently(room, f"m{n}") for n in range(3)]
+    for message in messages:
+        backlog.remember(room.slug, message_event(message))
+    after = messages[0].seq - 1
+    # All seen on this replica: no query.
+    texts = await backlog.between(room.slug, after, messages[-1].seq)
+    assert [e["text"] for e in texts] == ["m0", "m1", "m2"]
+    assert gap_queries == []
+    await database_sync_to_async(services.chat_message_delete)(
+        message=messages[1], by=None
+    )
+    backlog.forget(room.slug, messages[1].pk)
+    texts = await backlog.between(room.slug, after, messages[-1].seq)
+    assert [e["text"] for e in texts] == ["m0", "m2"]  # from the database
+    assert len(gap_queries) == 1
