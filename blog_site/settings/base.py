@@ -500,6 +500,20 @@ TALK_PRESENCE_HEARTBEAT_SECONDS: float = env.float(
 TALK_PRESENCE_TTL_SECONDS: float = env.float(
     "TALK_PRESENCE_TTL_SECONDS", default=TALK_PRESENCE_HEARTBEAT_SECONDS * 3
 )
+# Slow consumers (issue 10 item 14): daphne buffers whatever a client does not
+# read in memory without limit, so clients acknowledge the frames they have
+# received (`ack`) and a connection more than this many frames or bytes
+# behind is closed with 4408 (the client reconnects and resumes). 0 disables
+# a limit. Clients are asked to ack every TALK_ACK_EVERY frames. A `resume`
+# answers with up to TALK_RESUME_LIMIT frames at once, before the client can
+# ack any: keep TALK_MAX_UNACKED above it.
+TALK_MAX_UNACKED: int = env.int("TALK_MAX_UNACKED", default=1000)
+TALK_MAX_UNACKED_BYTES: int = env.int("TALK_MAX_UNACKED_BYTES", default=1024 * 1024)
+TALK_ACK_EVERY: int = env.int("TALK_ACK_EVERY", default=32)
+# Over two replicas a room's messages can reach a connection out of sequence
+# order; a later one is held this long for the missing one before the gap is
+# filled from the database (a query per connection otherwise: issue 8).
+TALK_REORDER_WINDOW_MS: int = env.int("TALK_REORDER_WINDOW_MS", default=50)
 
 if REDIS_URL:
     # The pub/sub layer instead of channels_redis.core: a group_send is one
