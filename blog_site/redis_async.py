@@ -31,7 +31,9 @@ def async_redis(url: str | None = None) -> aioredis.Redis:
     if client is None:
         pool = aioredis.BlockingConnectionPool.from_url(
             url,
-            max_connections=50,
+            # A fixed bound: awaiting a free connection costs far less than
+            # a pool that grows with every request in flight.
+            max_connections=settings.REDIS_ASYNC_MAX_CONNECTIONS,
             timeout=2,
             socket_connect_timeout=2,
             socket_timeout=2,

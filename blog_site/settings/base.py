@@ -135,6 +135,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache and channel layer ----------------------------------------
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
+# The async client shared by the page cache and the chat (redis_async.py).
+REDIS_ASYNC_MAX_CONNECTIONS: int = env.int("REDIS_ASYNC_MAX_CONNECTIONS", default=16)
 
 if REDIS_URL:
     CACHES = {

@@ -37,3 +37,17 @@ async def test_another_server_gets_its_own_client() -> None:
     other = f"redis://127.0.0.1:{free_port()}/0"
     assert async_redis(other) is not async_redis()
     assert async_redis(other) is async_redis(other)
+
+
+async def test_concurrent_readers_never_hold_more_connections_than_the_bound() -> None:
+    # A burst of page-cache version reads and chat reads, many more than the
+    # bound at once: all of them answer, and the pool stays at its size.
+    client = async_redis()
+    pool = client.connection_pool
+    versions = page_cache._VersionSource(settings.REDIS_URL, 0)
+    reads = [versions.current() for _ in range(100)]
+    reads += [get_redis().get("x") for _ in range(100)]
+    await asyncio.gather(*reads)
+    opened = len(pool._available_connections) + len(pool._in_use_connections)
+    assert pool.max_connections == settings.REDIS_ASYNC_MAX_CONNECTIONS
+    assert 1 <= opened <= settings.REDIS_ASYNC_MAX_CONNECTIONS
