@@ -42,7 +42,18 @@ def _fresh_state() -> dict[str, Any]:
     return state
 
 
-def _state() -> dict[str, Any]:
+# Where a request keeps the state it read, so a page asks Redis once.
+_REQUEST_ATTR = "_posts_content_state"
+
+
+def _state(request: HttpRequest | None = None) -> dict[str, Any]:
+    """The content state, read once per request when `request` is given."""
+    if request is not None:
+        state: dict[str, Any] | None = getattr(request, _REQUEST_ATTR, None)
+        if state is None:
+            state = _state()
+            setattr(request, _REQUEST_ATTR, state)
+        return state
     state = cache.get(STATE_KEY)
     if state is None or (
         state["next_publish"] is not None and state["next_publish"] <= time.time()
@@ -55,14 +66,17 @@ def _state() -> dict[str, Any]:
     return state
 
 
-def content_version() -> str:
-    """The current version; re-derived when a scheduled post has just gone public."""
-    return _state()["version"]
+def content_version(request: HttpRequest | None = None) -> str:
+    """The current version; re-derived when a scheduled post has just gone public.
+
+    With `request`, the value read first in that request (one Redis GET for
+    the page cache key, the header's categories and the expiry together)."""
+    return _state(request)["version"]
 
 
-def next_publish_at() -> float | None:
+def next_publish_at(request: HttpRequest | None = None) -> float | None:
     """When the next scheduled post goes public (epoch seconds), if any."""
-    return _state()["next_publish"]
+    return _state(request)["next_publish"]
 
 
 def _bump_now() -> None:
@@ -97,7 +111,7 @@ def cached_public_page(
             or settings.SESSION_COOKIE_NAME in request.COOKIES
         ):
             return view(request, *args, **kwargs)
-        version, language = content_version(), translation.get_language()
+        version, language = content_version(request), translation.get_language()
         path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
         key = f"posts:page:{version}:{language}:{path}"
         cached = cache.get(key)
@@ -128,7 +142,7 @@ def public_post_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = inner(request, *args, **kwargs)
         if response.status_code == 200:
-            page_cache.cache_until(response, next_publish_at())
+            page_cache.cache_until(response, next_publish_at(request))
         return response
 
     return wrapper
