@@ -36,17 +36,25 @@ def _client_config() -> Config:
         signature_version="s3v4",
         connect_timeout=settings.S3_CONNECT_TIMEOUT,
         read_timeout=settings.S3_READ_TIMEOUT,
-        retries={"max_attempts": settings.S3_MAX_ATTEMPTS, "mode": "standard"},
+        # total_max_attempts counts the first try; botocore's max_attempts
+        # counts only retries (2 there meant 3 tries).
+        retries={"total_max_attempts": settings.S3_MAX_ATTEMPTS, "mode": "standard"},
         # Request threads plus the rendition uploads share one pool.
         max_pool_connections=32,
     )
 
 
 def request_time_bound() -> float:
-    """The longest one S3 call may take under the configured timeouts,
-    including the standard retry mode's backoff (at most 1 s per retry here)."""
+    """The longest one S3 call may take under the configured timeouts.
+
+    Per attempt: the connect timeout, botocore's wait of up to 1 s for
+    "100 Continue" before sending a PUT's body, the read timeout; between
+    attempts the standard retry mode's backoff (at most 1 s for the first
+    retries). The uploads of one image run side by side, so this bounds an
+    upload request too, apart from the image processing.
+    """
     attempts = settings.S3_MAX_ATTEMPTS
-    per_attempt = settings.S3_CONNECT_TIMEOUT + settings.S3_READ_TIMEOUT
+    per_attempt = settings.S3_CONNECT_TIMEOUT + 1.0 + settings.S3_READ_TIMEOUT
     return attempts * per_attempt + (attempts - 1) * 1.0
 
 
