@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 WEBP = "WEBP"
 RENDITION_QUALITY = 82
 WEBP_METHOD = 2
-UPLOAD_WORKERS = 8
 
 
 def rendition_name(image: Image | ServedImage, width: int, fmt: str) -> str:
@@ -65,11 +64,10 @@ def _encode(img: PILImage.Image, fmt: str) -> bytes:
 
 
 # The PUTs of one upload run side by side, overlapping their network waits
-# with the encoding of the next rendition. Shared by the process: threads are
-# started once, and botocore's client is thread-safe.
-_uploads = ThreadPoolExecutor(
-    max_workers=UPLOAD_WORKERS, thread_name_prefix="media-put"
-)
+# with the encoding of the next rendition. Each upload gets its own threads
+# (started lazily, cheap next to the encoding): with a shared pool, uploads
+# queued behind a hung bucket would wait out several rounds of timeouts.
+UPLOAD_WORKERS = 7  # the original plus three widths in two formats
 
 
 class StoreError(Exception):
@@ -92,32 +90,33 @@ def objects_store(*, image: Image, prepared: Prepared, original_name: str) -> li
     every PUT has finished. Animations keep only their original: resizing
     every frame is slow and rarely smaller than the source.
     """
-    pending: list[Future[str]] = [
-        _uploads.submit(
-            put_object,
-            original_name,
-            prepared.content,
-            content_type=prepared.content_type,
-        )
-    ]
     image.renditions = []
     failure: BaseException | None = None
-    try:
-        for width, fmt, data in _renditions(image=image, prepared=prepared):
-            name = rendition_name(image, width, fmt)
-            pending.append(
-                _uploads.submit(put_object, name, data, content_type=CONTENT_TYPES[fmt])
-            )
-            if width not in image.renditions:
-                image.renditions.append(width)
-    except BaseException as exc:  # noqa: BLE001 - re-raised below, after the PUTs
-        failure = exc
     stored: list[str] = []
-    for future in pending:
+    with ThreadPoolExecutor(UPLOAD_WORKERS, thread_name_prefix="media-put") as pool:
+        pending: list[Future[str]] = [
+            pool.submit(
+                put_object,
+                original_name,
+                prepared.content,
+                content_type=prepared.content_type,
+            )
+        ]
         try:
-            stored.append(future.result())
-        except BaseException as exc:  # noqa: BLE001 - the first error is reported
-            failure = failure or exc
+            for width, fmt, data in _renditions(image=image, prepared=prepared):
+                name = rendition_name(image, width, fmt)
+                pending.append(
+                    pool.submit(put_object, name, data, content_type=CONTENT_TYPES[fmt])
+                )
+                if width not in image.renditions:
+                    image.renditions.append(width)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, after the PUTs
+            failure = exc
+        for future in pending:
+            try:
+                stored.append(future.result())
+            except BaseException as exc:  # noqa: BLE001 - the first error is reported
+                failure = failure or exc
     if failure is not None:
         raise StoreError(stored) from failure
     return stored
