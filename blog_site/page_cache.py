@@ -90,6 +90,35 @@ def content_version_bump() -> None:
 
 
 _sync_client: Any = None
+_sync_seen: tuple[float, int, str | None] = (0.0, -1, None)
+
+
+def content_version_sync() -> str | None:
+    """The content version for synchronous code that keys its own caches on it
+    (media_store's image visibility): this process's counter plus the shared
+    one, read from Redis at most every `PAGE_CACHE_VERSION_TTL` seconds.
+
+    None when Redis cannot be read: the caller must then not trust its cache.
+    A bump in this process is seen at once; one on another replica within
+    the TTL.
+    """
+    global _sync_seen
+    read_at, local, value = _sync_seen
+    now = time.monotonic()
+    ttl = getattr(settings, "PAGE_CACHE_VERSION_TTL", 0.25)
+    if local == _local_version and now - read_at < ttl:
+        return value
+    local = _local_version
+    if not settings.REDIS_URL:
+        value = str(local)
+    else:
+        try:
+            shared = _sync_redis().get(VERSION_KEY)
+            value = f"{local}:{(shared or b'0').decode()}"
+        except Exception:  # noqa: BLE001 - Redis down: callers skip their cache
+            value = None
+    _sync_seen = (now, local, value)
+    return value
 
 
 def _sync_redis() -> Any:

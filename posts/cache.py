@@ -10,9 +10,11 @@ appears without a cron job and without waiting for a cache timeout.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
@@ -84,9 +86,35 @@ def _bump_now() -> None:
     page_cache.content_version_bump()
 
 
+_batch = threading.local()
+
+
 def bump_content_version() -> None:
-    """Invalidate every cached public page once the current transaction commits."""
+    """Invalidate every cached public page once the current transaction commits
+    (or once, at the end of `content_changes_batched`)."""
+    if getattr(_batch, "depth", 0):
+        _batch.pending = True
+        return
     transaction.on_commit(_bump_now)
+
+
+@contextmanager
+def content_changes_batched() -> Iterator[None]:
+    """Bump the content version once for all the writes inside (an import).
+
+    Each bump costs a query and writes to Redis, and one post write sends
+    several (post, tags, images); a page cached halfway through a batch is
+    stale by its end anyway. Per thread, so other requests bump as usual.
+    """
+    depth = getattr(_batch, "depth", 0)
+    _batch.depth = depth + 1
+    try:
+        yield
+    finally:
+        _batch.depth = depth
+        if depth == 0 and getattr(_batch, "pending", False):
+            _batch.pending = False
+            transaction.on_commit(_bump_now)
 
 
 def page_cache_seconds() -> int:

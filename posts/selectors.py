@@ -302,8 +302,12 @@ def post_image_usages(image: Any) -> Iterator[Any]:
     posts = (
         Post.objects.filter(Q(thumbnail=image) | Q(images=image))
         .select_related("category")
-        .only("title", "slug", "category__slug")
+        .only("title", "slug", "status", "published_at", "category__slug")
         .distinct()
     )
     for post in posts:
-        yield Usage(label=f"Post “{post.title}”", url=post.get_absolute_url())
+        yield Usage(
+            label=f"Post “{post.title}”",
+            url=post.get_absolute_url(),
+            public=post.is_public,
+        )

@@ -173,6 +173,11 @@ S3_PUBLIC_ENDPOINT_URL: str = env.str("S3_PUBLIC_ENDPOINT_URL", default=S3_ENDPO
 S3_BUCKET: str = env.str("S3_BUCKET", default="bdg-blog")
 S3_REGION: str = env.str("S3_REGION", default="us-east-1")
 S3_PRESIGN_SECONDS: int = env.int("S3_PRESIGN_SECONDS", default=300)
+# An unreachable or hung S3 fails an upload after at most
+# S3_MAX_ATTEMPTS * (S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT) seconds per call.
+S3_CONNECT_TIMEOUT: float = env.float("S3_CONNECT_TIMEOUT", default=3.0)
+S3_READ_TIMEOUT: float = env.float("S3_READ_TIMEOUT", default=10.0)
+S3_MAX_ATTEMPTS: int = env.int("S3_MAX_ATTEMPTS", default=2)
 
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
@@ -460,6 +465,11 @@ MEDIA_RENDITION_WIDTHS: list[int] = [
 # Direct browser-to-bucket uploads: how long the presigned POST is valid and
 # how long an unconfirmed object may live before cleanup removes it.
 MEDIA_DIRECT_UPLOAD_SECONDS: int = env.int("MEDIA_DIRECT_UPLOAD_SECONDS", default=600)
+# How long a process trusts "this image is (not) public" between post writes
+# (writes invalidate it at once; this bounds a scheduled post's going live).
+MEDIA_VISIBILITY_CACHE_SECONDS: int = env.int(
+    "MEDIA_VISIBILITY_CACHE_SECONDS", default=60
+)
 MEDIA_UNCONFIRMED_GRACE_SECONDS: int = env.int(
     "MEDIA_UNCONFIRMED_GRACE_SECONDS", default=24 * 3600
 )
