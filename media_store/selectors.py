@@ -17,3 +17,14 @@ def image_get(*, pk: UUID) -> Image | None:
 def image_list_uploaded_by(*, user: Any) -> QuerySet[Image]:
     """`user`'s own uploads, newest first."""
     return Image.objects.filter(uploader=user).order_by("-created_at", "-id")
+
+
+def image_object_names() -> list[str]:
+    """Every object name the stored images need: originals and renditions."""
+    from media_store.renditions import rendition_names
+
+    names: list[str] = []
+    for image in Image.objects.only("id", "file", "format", "renditions"):
+        names.append(image.file.name)
+        names.extend(rendition_names(image))
+    return sorted(names)
