@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    connection,
+    connections,
+    transaction,
+)
 
 # How long the dump may take to open its snapshot while commits are held.
 SNAPSHOT_TIMEOUT_SECONDS = 30
@@ -124,8 +130,7 @@ def consistent_dump(path: Path) -> Iterator[DumpInfo]:
             try:
                 with control.cursor() as held:
                     held.execute("SET SESSION lock_wait_timeout = 30")
-                    held.execute("BACKUP STAGE START")
-                    held.execute("BACKUP STAGE BLOCK_COMMIT")
+                    _hold_commits(held, db["USER"])
                     started = time.monotonic()
                     with connection.cursor() as cursor:
                         cursor.execute(
@@ -163,6 +168,17 @@ def consistent_dump(path: Path) -> Iterator[DumpInfo]:
                     process.kill()
                     process.wait()
                 control.close()
+
+
+def _hold_commits(cursor: Any, user: str) -> None:
+    try:
+        cursor.execute("BACKUP STAGE START")
+        cursor.execute("BACKUP STAGE BLOCK_COMMIT")
+    except DatabaseError as exc:
+        raise BackupError(
+            f"could not hold commits ({exc}); the backup user needs the RELOAD "
+            f"privilege: GRANT RELOAD ON *.* TO '{user}'@'%'"
+        ) from exc
 
 
 def _read_log(

@@ -13,7 +13,7 @@ import platform
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import django
@@ -54,8 +54,8 @@ def _applied_migrations() -> list[str]:
 
 def _object_path(root: Path, key: str) -> Path:
     """Where an object is kept in a backup; refuses keys that would escape it."""
-    parts = PurePosixPath(key).parts
-    if not parts or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+    parts = key.split("/")
+    if any(part in ("", ".", "..") for part in parts):
         raise BackupError(f"refusing to copy an object with an unsafe key: {key!r}")
     return root.joinpath(*parts)
 

@@ -34,3 +34,9 @@ class Command(BaseCommand):
         )
         if report.differences:
             raise CommandError("the restored site differs from the backup")
+        # Redis holds state derived from the old database (cached pages, chat
+        # room heads); kept, it would serve stale pages and hide new messages.
+        self.stdout.write(
+            "Before starting the site: flush its Redis database (FLUSHDB), "
+            "then run `manage.py migrate` if the code is newer than the backup."
+        )
