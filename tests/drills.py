@@ -93,10 +93,13 @@ def seed(posts: int) -> None:
     from rest_framework.authtoken.models import Token
 
     from media_store.services import image_create
+    from media_store.storage import ensure_bucket, is_s3
     from posts.models import Post
     from posts.services import category_get_or_create, post_create
     from talk.models import Room
 
+    if is_s3():
+        ensure_bucket()
     author = _author()
     token, _ = Token.objects.get_or_create(user=author)
     Room.objects.get_or_create(slug=ROOM, defaults={"name": ROOM})

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -32,19 +33,19 @@ SEEDED_POSTS = 6
 
 
 @pytest.fixture
-def own_mariadb() -> Iterator[MariaDBServer]:
-    server = MariaDBServer().start()
-    yield server
-    server.destroy()
-
-
-@pytest.fixture
-def own_s3() -> Iterator[S3Server]:
-    server = new_s3_server()
-    server.start()
-    yield server
-    server.stop()
-    shutil.rmtree(server.data_dir, ignore_errors=True)
+def servers() -> Iterator[tuple[MariaDBServer, S3Server]]:
+    """Its own mariadbd and S3 server, started side by side."""
+    mariadb, s3 = MariaDBServer(), new_s3_server()
+    with ThreadPoolExecutor(2) as pool:
+        started = [pool.submit(mariadb.start), pool.submit(s3.start)]
+    try:
+        for future in started:
+            future.result()
+        yield mariadb, s3
+    finally:
+        mariadb.destroy()
+        s3.stop(timeout=3)  # throwaway data: no need to wait for a clean exit
+        shutil.rmtree(s3.data_dir, ignore_errors=True)
 
 
 def count(server: MariaDBServer, database: str, table: str) -> int:
@@ -58,8 +59,9 @@ def count(server: MariaDBServer, database: str, table: str) -> int:
 
 
 def test_a_backup_taken_during_writes_restores_exactly_its_snapshot(
-    own_mariadb: MariaDBServer, own_s3: S3Server, tmp_path: Path
+    servers: tuple[MariaDBServer, S3Server], tmp_path: Path
 ) -> None:
+    own_mariadb, own_s3 = servers
     s3 = own_s3.env()
     source = drill_env(
         own_mariadb.create_database("bdg_source"), **{**s3, "S3_BUCKET": "source"}
@@ -69,7 +71,6 @@ def test_a_backup_taken_during_writes_restores_exactly_its_snapshot(
         **{**s3, "S3_BUCKET": "restored"},
     )
     manage(source, "migrate", "--no-input", "-v0")
-    manage(source, "ensure_bucket")
     run_module(source, "seed", str(SEEDED_POSTS))
 
     stop = tmp_path / "stop-writing"
