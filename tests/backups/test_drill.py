@@ -25,6 +25,7 @@ from tests.services import (
     S3_ACCESS_KEY,
     S3_SECRET_KEY,
     MariaDBServer,
+    RedisServer,
     S3Server,
     new_s3_server,
 )
@@ -33,17 +34,19 @@ SEEDED_POSTS = 6
 
 
 @pytest.fixture
-def servers() -> Iterator[tuple[MariaDBServer, S3Server]]:
-    """Its own mariadbd and S3 server, started side by side."""
-    mariadb, s3 = MariaDBServer(), new_s3_server()
-    with ThreadPoolExecutor(2) as pool:
-        started = [pool.submit(mariadb.start), pool.submit(s3.start)]
+def servers() -> Iterator[tuple[MariaDBServer, S3Server, RedisServer]]:
+    """Its own mariadbd, S3 server and Redis, started side by side."""
+    mariadb, s3, redis = MariaDBServer(), new_s3_server(), RedisServer()
+    with ThreadPoolExecutor(3) as pool:
+        started = [pool.submit(x.start) for x in (mariadb, s3, redis)]
     try:
         for future in started:
             future.result()
-        yield mariadb, s3
+        yield mariadb, s3, redis
     finally:
         mariadb.destroy()
+        redis.stop()
+        shutil.rmtree(redis.data_dir, ignore_errors=True)
         s3.stop(timeout=3)  # throwaway data: no need to wait for a clean exit
         shutil.rmtree(s3.data_dir, ignore_errors=True)
 
@@ -59,10 +62,10 @@ def count(server: MariaDBServer, database: str, table: str) -> int:
 
 
 def test_a_backup_taken_during_writes_restores_exactly_its_snapshot(
-    servers: tuple[MariaDBServer, S3Server], tmp_path: Path
+    servers: tuple[MariaDBServer, S3Server, RedisServer], tmp_path: Path
 ) -> None:
-    own_mariadb, own_s3 = servers
-    s3 = own_s3.env()
+    own_mariadb, own_s3, own_redis = servers
+    s3 = {**own_s3.env(), "REDIS_URL": own_redis.url}
     source = drill_env(
         own_mariadb.create_database("bdg_source"), **{**s3, "S3_BUCKET": "source"}
     )
