@@ -118,3 +118,14 @@ def image_visible_to(*, image: ServedImage, user: Any) -> bool:
         and user.is_active
         and (user.is_staff or user.pk == image.uploader_id)
     )
+
+
+def image_object_names() -> list[str]:
+    """Every object name the stored images need: originals and renditions."""
+    from media_store.renditions import rendition_names
+
+    names: list[str] = []
+    for image in Image.objects.only("id", "file", "format", "renditions"):
+        names.append(image.file.name)
+        names.extend(rendition_names(image))
+    return sorted(names)

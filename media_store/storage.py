@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -273,16 +274,73 @@ def ensure_bucket() -> bool:
     return created
 
 
+# --- Backup and restore: whole-bucket copies (backups.services) ------------
+
+# Object headers that a restore must put back for images to be served as
+# they were (type, and the headers that keep a browser from running them).
+_COPIED_HEADERS = ("ContentType", "ContentDisposition", "CacheControl")
+
+
+@dataclass(frozen=True)
+class BucketObject:
+    key: str
+    size: int
+    etag: str
+
+
+def bucket_objects() -> list[BucketObject]:
+    """Every object in the media bucket, with its size and ETag, by key."""
+    paginator = internal_client().get_paginator("list_objects_v2")
+    found = []
+    for page in paginator.paginate(Bucket=settings.S3_BUCKET):
+        for obj in page.get("Contents", []):
+            found.append(BucketObject(obj["Key"], obj["Size"], obj["ETag"].strip('"')))
+    return sorted(found, key=lambda obj: obj.key)
+
+
+def bucket_is_empty() -> bool:
+    response = internal_client().list_objects_v2(Bucket=settings.S3_BUCKET, MaxKeys=1)
+    return not response.get("Contents")
+
+
+def object_download(key: str, path: Path) -> dict[str, Any]:
+    """Stream one object to `path`; returns the headers a restore puts back."""
+    response = internal_client().get_object(Bucket=settings.S3_BUCKET, Key=key)
+    with path.open("wb") as out:
+        for chunk in response["Body"].iter_chunks(1024 * 1024):
+            out.write(chunk)
+    headers = {name: response[name] for name in _COPIED_HEADERS if response.get(name)}
+    if response.get("Metadata"):
+        headers["Metadata"] = response["Metadata"]
+    return headers
+
+
+def object_upload(key: str, path: Path, headers: dict[str, Any]) -> None:
+    """Store `path` under `key` with the headers `object_download` returned."""
+    extra = {k: v for k, v in headers.items() if k in (*_COPIED_HEADERS, "Metadata")}
+    # One PUT up to the size cap keeps the ETag an MD5 of the bytes, which
+    # is what a restore compares against the backup's manifest.
+    single_part = TransferConfig(multipart_threshold=256 * 1024 * 1024)
+    internal_client().upload_file(
+        str(path), settings.S3_BUCKET, key, ExtraArgs=extra or None, Config=single_part
+    )
+
+
 __all__ = [
     "BotoCoreError",
+    "BucketObject",
     "ClientError",
     "S3MediaStorage",
+    "bucket_is_empty",
+    "bucket_objects",
     "bucket_reachable",
     "ensure_bucket",
     "StoredObject",
     "internal_client",
     "is_s3",
     "iter_objects",
+    "object_download",
+    "object_upload",
     "presigned_get_url",
     "presigned_post",
     "put_object",

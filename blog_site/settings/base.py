@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "media_store.apps.MediaStoreConfig",
     "posts.apps.PostsConfig",
     "talk.apps.TalkConfig",
+    "backups.apps.BackupsConfig",
 ]
 
 MIDDLEWARE = [
