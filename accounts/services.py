@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
@@ -13,7 +14,7 @@ def token_issue(*, request: HttpRequest, username: str, password: str) -> Token:
     user = authenticate(request=request, username=username, password=password)
     if user is None or not user.is_active:
         raise ValidationError(
-            {"non_field_errors": ["Unable to log in with the given credentials."]}
+            {"non_field_errors": [_("Unable to log in with the given credentials.")]}
         )
     token, _created = Token.objects.get_or_create(user=user)
     return token

@@ -14,6 +14,7 @@ from django.http import (
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -94,11 +95,11 @@ def image_json(image: Image) -> dict[str, object]:
 def _refuse(request: HttpRequest) -> JsonResponse | None:
     user = request.user
     if not user.is_authenticated:
-        return JsonResponse({"error": "Log in to upload images."}, status=403)
+        return JsonResponse({"error": _("Log in to upload images.")}, status=403)
     if not (
         user.is_active and user.is_staff and user.has_perm("media_store.add_image")
     ):
-        return JsonResponse({"error": "You may not upload images."}, status=403)
+        return JsonResponse({"error": _("You may not upload images.")}, status=403)
     return None
 
 
@@ -114,7 +115,7 @@ def image_upload(request: HttpRequest) -> JsonResponse:
         return refused
     file = request.FILES.get("file")
     if file is None:
-        return JsonResponse({"error": "Choose an image file to upload."}, status=400)
+        return JsonResponse({"error": _("Choose an image file to upload.")}, status=400)
     try:
         image = services.image_create(
             file=file, alt=request.POST.get("alt", ""), uploader=request.user

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Lighthouse (mobile preset) against a running site; prints the four category
-# scores per page. Not part of the test suite (see README, "Site experience").
+# scores per page. The suite runs the same audit in tests/site/test_lighthouse.py
+# (see README, "Site experience"); this script is for any running site.
 #   scripts/lighthouse.sh http://127.0.0.1:8000 / /posts/<category>/<slug>/ /talk/
-# Needs: npm ci (package.json + package-lock.json pin lighthouse 12.2.3) and
-# Debian's chromium.
+# Needs: scripts/setup.sh --dev (npm ci: package-lock.json pins lighthouse
+# 12.2.3) and Debian's chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${1:?usage: scripts/lighthouse.sh BASE_URL PATH...}
 shift
-[[ -x node_modules/.bin/lighthouse ]] || npm ci --no-audit --no-fund --ignore-scripts
+[[ -x node_modules/.bin/lighthouse ]] || scripts/setup.sh --dev
 export CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium}
 out=test-artifacts/lighthouse
 mkdir -p "$out"

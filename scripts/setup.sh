@@ -2,7 +2,8 @@
 # Installs everything the project needs on a Debian machine: system packages
 # (only those missing), a virtualenv in .venv and the pinned requirements.
 #   scripts/setup.sh         runtime requirements (the run command)
-#   scripts/setup.sh --dev   plus test tools, Chromium and CJK fonts
+#   scripts/setup.sh --dev   plus test tools, Chromium, CJK fonts and Lighthouse
+# Both compile the translation catalogues and the SCSS (build output, not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,9 @@ dev=0
 apt_packages=(gcc pkg-config libmariadb-dev python3-venv)
 # gettext: msgfmt compiles the translation catalogues (locale/*.po) below.
 apt_packages+=(gettext)
+# Node runs dart-sass at build (and Lighthouse in the tests); Debian's nodejs
+# only where the machine has none.
+command -v npm >/dev/null || apt_packages+=(nodejs npm)
 if (( dev )); then
   # Debian's Chromium for Playwright (never a downloaded browser) and CJK
   # fonts, without which Hangul renders as boxes in screenshots.
@@ -55,3 +59,17 @@ for po in locale/*/LC_MESSAGES/*.po; do
     msgfmt --check-format -o "$mo" "$po"
   fi
 done
+
+# Node packages pinned in package-lock.json: dart-sass for every run, plus
+# Lighthouse (the audit in tests/site/test_lighthouse.py) with --dev.
+npm_stamp=node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)-$dev
+if [[ ! -f "$npm_stamp" ]]; then
+  echo "==> installing Node packages from package-lock.json"
+  npm_args=(--no-audit --no-fund --ignore-scripts)
+  (( dev )) || npm_args+=(--omit=dev)
+  npm ci "${npm_args[@]}" >/dev/null
+  touch "$npm_stamp"
+fi
+
+# The stylesheets are compiled from static/scss here, not committed.
+scripts/build_css.sh

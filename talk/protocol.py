@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from talk.models import Message
 
@@ -30,22 +31,24 @@ CLIENT_TYPES = ("message", "rename", "resume", "ack")
 def parse_frame(text: str | None, data: bytes | None) -> dict[str, Any]:
     """The client frame as a dict with a known `type`, or ProtocolError."""
     if text is None:
-        raise ProtocolError("bad_frame", "텍스트(JSON) 프레임만 받습니다.")
+        raise ProtocolError("bad_frame", _("Only text (JSON) frames are accepted."))
     if len(text.encode()) > settings.TALK_MAX_FRAME_BYTES:
-        raise ProtocolError("too_large", "프레임이 너무 큽니다.")
+        raise ProtocolError("too_large", _("The frame is too large."))
     try:
         frame = json.loads(text)
     except (ValueError, RecursionError):
-        raise ProtocolError("bad_frame", "JSON 형식이 아닙니다.") from None
+        raise ProtocolError("bad_frame", _("The frame is not JSON.")) from None
     if not isinstance(frame, dict) or frame.get("type") not in CLIENT_TYPES:
-        raise ProtocolError("bad_frame", "알 수 없는 프레임입니다.")
+        raise ProtocolError("bad_frame", _("Unknown frame."))
     return frame
 
 
 def resume_after(frame: dict[str, Any]) -> int:
     after = frame.get("after")
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise ProtocolError("bad_frame", "resume에는 0 이상의 정수 after가 필요합니다.")
+        raise ProtocolError(
+            "bad_frame", _("resume needs an integer `after` of 0 or more.")
+        )
     return after
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from talk.broadcast import room_broadcast
@@ -30,14 +31,15 @@ class Blocked(Exception):
 def clean_message_text(raw: object) -> str:
     """The text as stored, or ValidationError (code "empty" or "too_long")."""
     if not isinstance(raw, str):
-        raise ValidationError("메시지는 문자열이어야 합니다.", code="empty")
+        raise ValidationError(_("A message must be a string."), code="empty")
     text = _UNSAFE_CHARS.sub("", raw.replace("\r\n", "\n")).strip()
     if not text:
-        raise ValidationError("빈 메시지는 보낼 수 없습니다.", code="empty")
+        raise ValidationError(_("An empty message cannot be sent."), code="empty")
     limit = settings.TALK_MAX_MESSAGE_LENGTH
     if len(text) > limit:
         raise ValidationError(
-            f"메시지는 {limit}자까지 보낼 수 있습니다.", code="too_long"
+            _("A message can be up to %(limit)d characters long.") % {"limit": limit},
+            code="too_long",
         )
     return text
 

@@ -53,3 +53,19 @@ def test_dockerignore_keeps_secrets_and_local_state_out() -> None:
     ignored = (REPO_ROOT / ".dockerignore").read_text().split()
     for entry in (".git", ".venv", ".env", "var/"):
         assert entry in ignored
+
+
+def test_stylesheets_are_compiled_in_a_build_stage_before_collectstatic() -> None:
+    stages = _stages()
+    assets = stages["assets"]
+    # The pinned dart-sass from the lock file, and the same script as setup.
+    assert "npm ci --omit=dev" in assets and "package-lock.json" in assets
+    assert "scripts/build_css.sh" in assets
+    runtime = stages["runtime"]
+    copy = runtime.index("COPY --from=assets")
+    assert "/app/static/css" in runtime[copy:].splitlines()[0]
+    assert copy < runtime.index("manage.py collectstatic")
+    # No Node (and so no compiler) in the image that serves the site.
+    assert not re.search(r"\b(nodejs|npm|sass)\b", runtime.replace("assets", ""))
+    assert "COPY --from=assets /app/static/css" in stages["build"]
+    assert "node_modules/" in (REPO_ROOT / ".dockerignore").read_text().split()

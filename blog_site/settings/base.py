@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "blog_site.apps.SiteStaticFilesConfig",  # django.contrib.staticfiles
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "channels",
@@ -223,7 +223,11 @@ S3_PUBLIC_HOST = (
 # --- Static files -----------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# STATIC_ROOT from the environment so a test can collect into a temporary
+# folder. static/css is compiled from static/scss by scripts/build_css.sh
+# (setup and the Dockerfile); collectstatic then hashes and compresses it
+# (gzip and brotli) and whitenoise serves it with a year's cache lifetime.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -31,7 +32,7 @@ from media_store.api.serializers import (
 
 def _require_upload(request: Request) -> None:
     if not request.user.has_perm("media_store.add_image"):
-        raise PermissionDenied("You may not upload images.")
+        raise PermissionDenied(_("You may not upload images."))
 
 
 class ImageListApi(APIView):
@@ -83,10 +84,10 @@ class ImageDetailApi(APIView):
     def _image(self, request: Request, pk: UUID):  # type: ignore[no-untyped-def]
         image = selectors.image_get(pk=pk)
         if image is None:
-            raise NotFound("No such image.")
+            raise NotFound(_("No such image."))
         mine = image.uploader_id == request.user.pk
         if not (mine or request.user.has_perm("media_store.delete_image")):
-            raise PermissionDenied("This image is not yours.")
+            raise PermissionDenied(_("This image is not yours."))
         return image
 
     @extend_schema(

@@ -53,3 +53,24 @@ def responsive_image(
         sizes,
         img,
     )
+
+
+@register.simple_tag
+def preload_image(image: Image | None, sizes: str = "100vw") -> SafeString | str:
+    """A `<link rel=preload>` for the image `responsive_image` will show with
+    the same `sizes`: for the largest paint on a phone, so the request starts
+    with the stylesheets instead of after them (and before the web fonts)."""
+    if not isinstance(image, Image):  # no post, or a post without a thumbnail
+        return ""
+    if not image.renditions:
+        return format_html(
+            '<link rel="preload" as="image" href="{}" fetchpriority="high">',
+            image.get_absolute_url(),
+        )
+    return format_html(
+        '<link rel="preload" as="image" href="{}" imagesrcset="{}" '
+        'imagesizes="{}" type="image/webp" fetchpriority="high">',
+        image.get_absolute_url(),
+        srcset(image, webp=True),
+        sizes,
+    )

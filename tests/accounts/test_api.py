@@ -35,9 +35,12 @@ def test_wrong_credentials_are_a_400_with_a_clear_message(
     api: APIClient, clear_cache: None
 ) -> None:
     user = UserFactory()
-    response = api.post(TOKEN_URL, {"username": user.username, "password": "nope"})
+    credentials = {"username": user.username, "password": "nope"}
+    response = api.post(TOKEN_URL, credentials, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "credentials" in response.json()["non_field_errors"][0]
+    korean = api.post(TOKEN_URL, credentials)  # the site's default language
+    assert korean.json()["non_field_errors"] == ["입력한 정보로 로그인할 수 없습니다."]
 
 
 def test_missing_fields_are_field_errors(api: APIClient, clear_cache: None) -> None:

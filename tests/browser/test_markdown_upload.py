@@ -103,7 +103,8 @@ def test_a_rejected_file_leaves_the_text_alone_and_shows_the_reason(
 
     page.evaluate(SEND, ["paste", not_png, "evil.png"])
     page.wait_for_function(
-        "() => /not a JPEG/.test("
+        # The page is Korean (the browser's locale), and so is the reason.
+        "() => /JPEG, PNG, GIF, WebP 이미지가 아닙니다/.test("
         "(document.querySelector('.image-upload-status') || {}).textContent)"
     )
 

@@ -127,3 +127,10 @@ def used_by() -> Iterator[Callable[..., None]]:
 
     yield mark
     unregister_usage_finder(finder)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages(settings: Any) -> None:
+    """These tests read the messages in English (the source text); the Korean
+    catalogue's translations are checked in tests/site/test_i18n.py."""
+    settings.LANGUAGE_CODE = "en"
