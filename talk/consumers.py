@@ -17,7 +17,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from redis.exceptions import RedisError
 
 from blog_site.net import client_ip
@@ -57,6 +60,20 @@ CLOSE_OVER_CAPACITY = 4408
 UNAVAILABLE = (RedisError, OSError)
 
 
+def language_of(scope: dict[str, Any]) -> str:
+    """The UI language a handshake asks for: the switcher's cookie, then
+    Accept-Language, then the site's default (as LocaleMiddleware decides)."""
+    candidates = [scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME) or ""]
+    headers = dict(scope.get("headers") or [])
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    candidates += [lang for lang, _q in parse_accept_lang_header(accept)]
+    for lang in candidates:
+        if lang and lang != "*":
+            with contextlib.suppress(LookupError):
+                return get_supported_language_variant(lang)
+    return settings.LANGUAGE_CODE
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     slug: str = ""
     room: Room | None = None
@@ -89,6 +106,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- connection ---------------------------------------------------------
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Human text in frames (errors, refusals) follows the visitor's
+        # language, as the chat page does.
+        if not hasattr(self, "language"):
+            self.language = language_of(self.scope)
+        with translation.override(self.language):
+            await super().dispatch(message)
+
     async def connect(self) -> None:
         self.slug = self.scope["url_route"]["kwargs"]["room"]
         self.sent: deque[float] = deque()
@@ -108,13 +133,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             slug=self.slug
         )
         if self.room is None:
-            await self._refuse("not_found", "없는 방입니다.", CLOSE_NOT_FOUND)
+            await self._refuse(
+                "not_found", _("There is no such room."), CLOSE_NOT_FOUND
+            )
             return
         name = await database_sync_to_async(self._identity)()
         if await database_sync_to_async(selectors.block_is_active)(
             session_hash=self.sid, ip_hash=self.ip_hash
         ):
-            await self._refuse("blocked", "차단되어 입장할 수 없습니다.", CLOSE_BLOCKED)
+            await self._refuse(
+                "blocked", _("You are blocked from this room."), CLOSE_BLOCKED
+            )
             return
         state = get_state()
         self.joined_at = time.time()
@@ -324,7 +353,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except Exception:
             # One bad frame must never take the connection down.
             logger.exception("talk: error handling a frame")
-            await self.send_frame(error_frame("server_error", "서버 오류입니다."))
+            await self.send_frame(
+                error_frame("server_error", _("Something went wrong on the server."))
+            )
 
     def _check_rate(self) -> None:
         """Per-connection sliding window; raises ProtocolError when exceeded."""
@@ -339,7 +370,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.sent.popleft()
         if len(self.sent) >= limit:
             raise ProtocolError(
-                "rate_limited", f"{window}초에 {limit}개까지 보낼 수 있습니다."
+                "rate_limited",
+                _("You can send up to %(limit)s messages in %(window)s seconds.")
+                % {"limit": limit, "window": window},
             )
         self.sent.append(now)
 
@@ -356,7 +389,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
         ):
             raise ProtocolError(
-                "rate_limited", "이 주소에서 너무 많은 메시지를 보내고 있습니다."
+                "rate_limited", _("Too many messages are coming from this address.")
             )
 
     async def on_message(self, frame: dict[str, Any]) -> None:
@@ -376,7 +409,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 ip_hash=self.ip_hash,
             )
         except services.Blocked:
-            await self.send_frame(error_frame("blocked", "차단되어 보낼 수 없습니다."))
+            await self.send_frame(
+                error_frame("blocked", _("You are blocked from sending."))
+            )
             await self.close(code=CLOSE_BLOCKED)
 
     async def on_rename(self, frame: dict[str, Any]) -> None:
@@ -388,7 +423,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self._check_rate()
         if not await get_state().rename(room=self.slug, sid=self.sid, name=name):
-            raise ProtocolError("name_taken", "이 방에서 이미 쓰고 있는 이름입니다.")
+            raise ProtocolError(
+                "name_taken", _("That name is already in use in this room.")
+            )
         if self.session_key:
             session = self.scope["session"]
             session[SESSION_NAME_KEY] = name

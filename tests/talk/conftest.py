@@ -53,11 +53,12 @@ async def open_socket(
     origin: bytes | None = ORIGIN,
     client: tuple[str, int] = ("127.0.0.1", 40000),
     application: Any = None,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
 ) -> WebsocketCommunicator:
     """A communicator through the project's real ASGI stack (origin check too)."""
     if application is None:
         from blog_site.asgi import application
-    headers = [(b"host", b"testserver")]
+    headers = [(b"host", b"testserver"), *headers]
     if origin is not None:
         headers.append((b"origin", origin))
     if session_key:

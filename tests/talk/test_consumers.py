@@ -290,6 +290,27 @@ async def test_an_unknown_room_is_refused(transactional_db) -> None:
     assert (await sock.receive_output(timeout=5))["code"] == 4404
 
 
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        ((), "없는 방입니다."),
+        (((b"accept-language", b"en-US,en;q=0.9"),), "There is no such room."),
+        # The switcher's cookie wins over the browser's languages.
+        (
+            ((b"accept-language", b"en"), (b"cookie", b"django_language=ko")),
+            "없는 방입니다.",
+        ),
+        (((b"cookie", b"django_language=en"),), "There is no such room."),
+    ],
+)
+async def test_error_frames_speak_the_visitors_language(headers, detail) -> None:
+    sock = await open_socket("no-such-room", headers=headers)
+    connected, _ = await sock.connect(timeout=10)
+    assert connected
+    frame = await receive(sock)
+    assert (frame["code"], frame["detail"]) == ("not_found", detail)
+
+
 @pytest.mark.parametrize("origin", [b"https://evil.example", None])
 async def test_a_foreign_or_missing_origin_is_refused(room, origin) -> None:
     sock = await open_socket(room.slug, origin=origin)
