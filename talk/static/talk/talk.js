@@ -31,6 +31,9 @@
   };
   // Close codes after which reconnecting cannot help (docs/talk-protocol.md).
   const FINAL_CODES = new Set([4403, 4404]);
+  // 1012 "service restart": the replica is shutting down (blog_site/serve.py)
+  // and the others are fine, so reconnect at once rather than back off.
+  const SERVICE_RESTART = 1012;
 
   const timeFormat = new Intl.DateTimeFormat(root.dataset.locale || "ko", {
     timeZone: root.dataset.timeZone || undefined,
@@ -182,6 +185,7 @@
         setState("closed");
         return;
       }
+      if (event.code === SERVICE_RESTART) attempt = 0;
       setState("reconnecting");
       // Exponential backoff with jitter, so replicas coming back are not
       // hit by every client at once.
