@@ -33,6 +33,7 @@ LATE_S = 1.0
 DRAIN_S = 20.0
 SENDERS = 20
 ROOM = "lobby"
+ACK_EVERY = 32
 LAYERS = {
     "pubsub": "blog_site.settings.base",
     "core": "bench.settings_core_layer",
@@ -156,11 +157,18 @@ class Swarm:
 
     async def _read(self, i: int, ws: Any) -> None:
         replica = self.replica_of[i]
+        # Frames on this connection (the hello counted), acknowledged every
+        # ACK_EVERY as the protocol asks, or the server drops the client as
+        # too slow (close 4408).
+        received = 1
         try:
             async for raw in ws:
                 now = time.monotonic()
                 self.last_frame = now
                 self.frames += 1
+                received += 1
+                if received % ACK_EVERY == 0:
+                    await ws.send(f'{{"type":"ack","count":{received}}}')
                 run = self.run
                 if run is None or run.tag not in raw:
                     continue

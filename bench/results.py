@@ -209,14 +209,18 @@ def evaluate(out: dict[str, Any]) -> list[Target]:
                 "not measured",
             )
         )
-    targets.append(
-        Target(
-            "Soak (10 min pages + WebSocket churn)",
-            "RSS growth ≤ 10%, Redis connections back to baseline",
-            _rss_growth(http),
-            "not measured",
+    soak = out.get("soak") or {}
+    if soak.get("target"):
+        targets.append(Target(**soak["target"]))
+    else:
+        targets.append(
+            Target(
+                "Soak (10 min pages + WebSocket churn)",
+                "RSS growth ≤ 10%, Redis connections back to baseline",
+                _rss_growth(http),
+                "not measured",
+            )
         )
-    )
     data = out.get("dataset") or {}
     import_s = data.get("import_s")
     full = (
@@ -446,6 +450,9 @@ def render(out: dict[str, Any]) -> str:
     chat = out.get("chat")
     if chat and chat.get("markdown"):
         lines += ["## Chat", "", chat["markdown"], ""]
+    soak = out.get("soak")
+    if soak and soak.get("markdown"):
+        lines += ["## Soak", "", soak["markdown"], ""]
     wag = out.get("wagtail_note")
     if wag:
         lines += ["## Wagtail reference", "", wag, ""]

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,7 @@ class Config:
     cases: list[str] = field(default_factory=list)
     chat_plan: list[tuple[int, list[int]]] = field(default_factory=list)
     chat_layers: list[str] = field(default_factory=list)
+    soak_seconds: int = 600
 
     @property
     def redis_db(self) -> int:
@@ -83,9 +85,14 @@ def parse_args(argv: list[str]) -> Config:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated parts: import,queries,http,chat,wagtail",
+        help="comma-separated parts: import,queries,http,chat,wagtail,soak",
     )
     parser.add_argument("--out", type=Path, help="Markdown report path")
+    parser.add_argument(
+        "--soak-seconds",
+        type=int,
+        help="length of the soak (default 600; quick: 60)",
+    )
     parser.add_argument(
         "--chat-plan",
         default="",
@@ -125,6 +132,7 @@ def parse_args(argv: list[str]) -> Config:
             )
         ],
         chat_layers=[p for p in args.chat_layers.split(",") if p],
+        soak_seconds=args.soak_seconds or (60 if quick else 600),
     )
 
 
@@ -544,7 +552,8 @@ def _label(watch: redis_watch.RedisWatch | None, label: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    cfg = parse_args(argv)
     want = lambda part: not cfg.only or part in cfg.only  # noqa: E731
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="bdg-bench-"))
@@ -561,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
 
     s3 = new_s3_server()
     procs: list[Proc] = []
-    out: dict[str, Any] = {"environment": env_info, "config": _config_dict(cfg)}
+    out: dict[str, Any] = {"environment": env_info, "config": _config_dict(cfg, argv)}
     try:
         s3.start()
         log(f"S3 server (SeaweedFS) on {s3.endpoint}")
@@ -572,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
             manage_ok(env, "collectstatic", "--noinput", "-v0")
         log("bucket ready, static files collected")
 
-        if want("import") or want("queries") or want("http"):
+        if want("import") or want("queries") or want("http") or want("soak"):
             if cfg.reuse_data and _has_posts(env):
                 log("reusing the data set already imported")
                 out["dataset"] = {"reused": True}
@@ -594,6 +603,11 @@ def main(argv: list[str] | None = None) -> int:
             from bench import chat
 
             out["chat"] = chat.run(cfg, env, work, procs, log)
+
+        if want("soak"):
+            from bench import soak
+
+            out["soak"] = soak.run(cfg, env, work, procs, urls, log)
     finally:
         for proc in procs:
             proc.stop()
@@ -611,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _config_dict(cfg: Config) -> dict[str, Any]:
+def _config_dict(cfg: Config, argv: list[str]) -> dict[str, Any]:
     return {
         "quick": cfg.quick,
         "duration_s": cfg.duration_s,
@@ -619,7 +633,7 @@ def _config_dict(cfg: Config) -> dict[str, Any]:
         "posts": cfg.posts,
         "images": cfg.images,
         "wrk": "wrk -t1 -c32 --latency",
-        "command": "scripts/bench.sh" + (" --quick" if cfg.quick else ""),
+        "command": shlex.join(["scripts/bench.sh", *argv]),
     }
 
 

@@ -33,6 +33,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from blog_site.redis_async import async_redis
+
 log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
@@ -88,6 +90,35 @@ def content_version_bump() -> None:
 
 
 _sync_client: Any = None
+_sync_seen: tuple[float, int, str | None] = (0.0, -1, None)
+
+
+def content_version_sync() -> str | None:
+    """The content version for synchronous code that keys its own caches on it
+    (media_store's image visibility): this process's counter plus the shared
+    one, read from Redis at most every `PAGE_CACHE_VERSION_TTL` seconds.
+
+    None when Redis cannot be read: the caller must then not trust its cache.
+    A bump in this process is seen at once; one on another replica within
+    the TTL.
+    """
+    global _sync_seen
+    read_at, local, value = _sync_seen
+    now = time.monotonic()
+    ttl = getattr(settings, "PAGE_CACHE_VERSION_TTL", 0.25)
+    if local == _local_version and now - read_at < ttl:
+        return value
+    local = _local_version
+    if not settings.REDIS_URL:
+        value = str(local)
+    else:
+        try:
+            shared = _sync_redis().get(VERSION_KEY)
+            value = f"{local}:{(shared or b'0').decode()}"
+        except Exception:  # noqa: BLE001 - Redis down: callers skip their cache
+            value = None
+    _sync_seen = (now, local, value)
+    return value
 
 
 def _sync_redis() -> Any:
@@ -102,24 +133,18 @@ def _sync_redis() -> Any:
 
 
 class _VersionSource:
-    """Reads the shared version through one async connection pool per process."""
+    """Reads the shared version through the process's one async Redis pool."""
+
+    # The pool is shared with the chat (blog_site.redis_async) and has its own
+    # socket timeouts; a page must not wait on Redis longer than this.
+    timeout = 0.5
 
     def __init__(self, url: str, ttl: float) -> None:
         self.url = url
         self.ttl = ttl
-        self._client: Any = None
         self._value: bytes | None = None
         self._read_at = 0.0
         self._lock = asyncio.Lock()
-
-    def _redis(self) -> Any:
-        if self._client is None:
-            import redis.asyncio
-
-            self._client = redis.asyncio.Redis.from_url(
-                self.url, socket_connect_timeout=0.5, socket_timeout=0.5
-            )
-        return self._client
 
     async def current(self) -> bytes | None:
         """The version, or None when Redis cannot be read (then nothing is served)."""
@@ -132,7 +157,8 @@ class _VersionSource:
             if time.monotonic() - self._read_at < self.ttl:
                 return self._value
             try:
-                value = await self._redis().get(VERSION_KEY)
+                async with asyncio.timeout(self.timeout):
+                    value = await async_redis(self.url).get(VERSION_KEY)
                 self._value = b"0" if value is None else bytes(value)
             except Exception:  # noqa: BLE001 - Redis down: fall through to Django
                 self._value = None

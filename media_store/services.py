@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from media_store import processing, storage
-from media_store.models import Image
-from media_store.renditions import rendition_names, renditions_make
+from media_store.models import Image, original_key
+from media_store.renditions import StoreError, objects_store, rendition_names
 from media_store.usage import find_usages
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 # Errors a storage backend raises when the bucket or disk is unreachable or
 # refuses the write; they become a ValidationError, never a 500.
 STORAGE_ERRORS = (BotoCoreError, ClientError, OSError)
+# The subset that means "no answer in time": retrying a cleanup is pointless.
+UNREACHABLE_ERRORS = (BotoConnectionError, HTTPClientError)
 
 
 def storage_unavailable() -> ValidationError:
@@ -49,14 +51,6 @@ def storage_unavailable() -> ValidationError:
     )
 
 
-def _content(data: bytes, content_type: str) -> ContentFile:
-    content = ContentFile(data)
-    # django-storages sends this as the object's Content-Type; the key has no
-    # extension to guess it from.
-    content.content_type = content_type  # type: ignore[attr-defined]
-    return content
-
-
 def _delete_objects_quietly(names: list[str]) -> None:
     for name in names:
         try:
@@ -64,6 +58,20 @@ def _delete_objects_quietly(names: list[str]) -> None:
         except STORAGE_ERRORS:
             # The reconcile command finds objects without a row later.
             logger.warning("could not delete stored object %s", name, exc_info=True)
+
+
+def _cleanup_after(error: BaseException | None, names: list[str]) -> None:
+    """Remove what a failed upload stored, unless the storage is unreachable:
+    then each delete would wait out the timeouts again, so the objects are
+    left to `media_reconcile` and the request fails within one timeout."""
+    if isinstance(error, UNREACHABLE_ERRORS):
+        if names:
+            logger.warning(
+                "storage unreachable: %d object(s) left for media_reconcile",
+                len(names),
+            )
+        return
+    _delete_objects_quietly(names)
 
 
 def image_create(
@@ -77,9 +85,11 @@ def image_create(
     existing Image.
 
     Raises ValidationError with a message for people when the file is not an
-    acceptable image or the storage is down; then neither a row nor an object
-    is left. Stores the object before the row commits: if a caller's outer
-    transaction rolls back, the object is orphaned until `media_reconcile`.
+    acceptable image or the storage is down; then no row is left, and no
+    object either unless the storage became unreachable mid-upload (those
+    are removed by `media_reconcile`). Stores the objects before the row
+    commits: if a caller's outer transaction rolls back, they are orphaned
+    until `media_reconcile` too.
     """
     prepared = processing.prepare(file)
     existing = Image.objects.filter(sha256=prepared.sha256).first()
@@ -97,18 +107,20 @@ def image_create(
         uploader=uploader,
     )
     image.full_clean(exclude=["file"], validate_unique=False)
+    original = original_key(image, "original")
 
     try:
-        image.file.save(
-            "original", _content(prepared.content, prepared.content_type), save=False
-        )
-    except STORAGE_ERRORS as exc:
-        logger.warning("storing image %s failed", image.pk, exc_info=True)
-        raise storage_unavailable() from exc
-    stored = [image.file.name]
+        stored = objects_store(image=image, prepared=prepared, original_name=original)
+    except StoreError as exc:
+        cause = exc.__cause__ or exc
+        _cleanup_after(cause, exc.stored)
+        if isinstance(cause, STORAGE_ERRORS):
+            logger.warning("storing image %s failed", image.pk, exc_info=cause)
+            raise storage_unavailable() from cause
+        raise cause from None
+    image.file.name = stored[0]
 
     try:
-        stored += renditions_make(image=image, prepared=prepared)
         with transaction.atomic():
             image.save(force_insert=True)
     except IntegrityError:
@@ -118,9 +130,6 @@ def image_create(
         if winner is None:
             raise
         return winner
-    except STORAGE_ERRORS as exc:
-        _delete_objects_quietly(stored)
-        raise storage_unavailable() from exc
     except BaseException:
         _delete_objects_quietly(stored)
         raise

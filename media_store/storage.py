@@ -8,10 +8,11 @@ so they must be signed for the public endpoint, not rewritten afterwards.
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +20,42 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from storages.backends.s3 import S3Storage
 
 # An unreachable bucket must fail an upload within seconds instead of
 # holding a worker thread through botocore's default retries (~minutes).
-CONNECT_TIMEOUT_SECONDS = 3
-READ_TIMEOUT_SECONDS = 10
+# Each request to S3 waits at most S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT per
+# attempt, S3_MAX_ATTEMPTS attempts (settings, from the environment).
 
 
 def _client_config() -> Config:
     return Config(
         s3={"addressing_style": "path"},
         signature_version="s3v4",
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-        retries={"max_attempts": 2, "mode": "standard"},
+        connect_timeout=settings.S3_CONNECT_TIMEOUT,
+        read_timeout=settings.S3_READ_TIMEOUT,
+        # total_max_attempts counts the first try; botocore's max_attempts
+        # counts only retries (2 there meant 3 tries).
+        retries={"total_max_attempts": settings.S3_MAX_ATTEMPTS, "mode": "standard"},
+        # Request threads plus the rendition uploads share one pool.
+        max_pool_connections=32,
     )
+
+
+def request_time_bound() -> float:
+    """The longest one S3 call may take under the configured timeouts.
+
+    Per attempt: the connect timeout, botocore's wait of up to 1 s for
+    "100 Continue" before sending a PUT's body, the read timeout; between
+    attempts the standard retry mode's backoff (at most 1 s for the first
+    retries). The uploads of one image run side by side, so this bounds an
+    upload request too, apart from the image processing.
+    """
+    attempts = settings.S3_MAX_ATTEMPTS
+    per_attempt = settings.S3_CONNECT_TIMEOUT + 1.0 + settings.S3_READ_TIMEOUT
+    return attempts * per_attempt + (attempts - 1) * 1.0
 
 
 class S3MediaStorage(S3Storage):
@@ -54,39 +74,111 @@ def _options() -> dict[str, Any]:
     return settings.STORAGES["default"]["OPTIONS"]
 
 
-def internal_client() -> Any:
-    """A boto3 client on the in-cluster endpoint, shared with the storage."""
-    return default_storage.connection.meta.client
+# botocore clients are thread-safe, and building one (service model JSON,
+# endpoint rules) costs far more than the call it makes. django-storages
+# keeps one per *thread*, and under ASGI every request runs in a fresh
+# thread, so the code here uses one client per endpoint for the process.
+_clients: dict[tuple[Any, ...], Any] = {}
+_clients_lock = threading.Lock()
 
 
-@lru_cache(maxsize=4)
-def _public_client(endpoint: str, access_key: str, secret_key: str, region: str) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        region_name=region,
-        config=_client_config(),
-    )
-
-
-def public_client() -> Any:
-    """A client used only to sign URLs for the browser-facing endpoint."""
+def _client(endpoint: str) -> Any:
     options = _options()
-    return _public_client(
-        settings.S3_PUBLIC_ENDPOINT_URL or options["endpoint_url"],
+    key = (
+        endpoint,
         options["access_key"],
         options["secret_key"],
         options["region_name"],
+        settings.S3_CONNECT_TIMEOUT,
+        settings.S3_READ_TIMEOUT,
+        settings.S3_MAX_ATTEMPTS,
     )
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = boto3.session.Session().client(
+                    "s3",
+                    endpoint_url=endpoint,
+                    aws_access_key_id=options["access_key"],
+                    aws_secret_access_key=options["secret_key"],
+                    region_name=options["region_name"],
+                    config=_client_config(),
+                )
+                _clients[key] = client
+    return client
 
 
-def presigned_get_url(key: str, *, expires: int | None = None, **params: str) -> str:
-    """A short-lived GET URL for `key` that a browser can use."""
+def internal_client() -> Any:
+    """The process-wide client on the in-cluster endpoint."""
+    return _client(_options()["endpoint_url"])
+
+
+def public_client() -> Any:
+    """The process-wide client that signs URLs for the browser-facing endpoint."""
+    return _client(settings.S3_PUBLIC_ENDPOINT_URL or _options()["endpoint_url"])
+
+
+def put_object(name: str, data: bytes, *, content_type: str) -> str:
+    """Store `data` under exactly `name` (one PUT); returns the name.
+
+    Keys derive from a fresh UUID, so unlike django-storages' `save` there is
+    no existence check (a HEAD) first.
+    """
+    if is_s3():
+        internal_client().put_object(
+            Bucket=settings.S3_BUCKET, Key=name, Body=data, ContentType=content_type
+        )
+        return name
+    content = ContentFile(data)
+    return default_storage.save(name, content)
+
+
+# Types a browser only ever paints: anything else (SVG, HTML, unknown) is
+# served as a download, so a file that slipped past validation cannot run
+# script on the media host.
+RASTER_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def content_headers(*, content_type: str, filename: str) -> dict[str, str]:
+    """Response overrides for a presigned GET: the type from our database, not
+    the object's metadata, and inline only for raster images."""
+    safe_name = _UNSAFE_FILENAME.sub("_", filename)[:100] or "file"
+    if content_type in RASTER_CONTENT_TYPES:
+        disposition = f'inline; filename="{safe_name}"'
+    else:
+        content_type = "application/octet-stream"
+        disposition = f'attachment; filename="{safe_name}"'
+    return {
+        "ResponseContentType": content_type,
+        "ResponseContentDisposition": disposition,
+    }
+
+
+def presigned_get_url(
+    key: str,
+    *,
+    expires: int | None = None,
+    content_type: str = "",
+    filename: str = "",
+) -> str:
+    """A short-lived GET URL for `key` on the public endpoint.
+
+    The response carries the given content type and a Content-Disposition
+    (inline for raster images, attachment for anything else or when no type
+    is given). Signing is local: no request to the S3 server.
+    """
     return public_client().generate_presigned_url(
         "get_object",
-        Params={"Bucket": settings.S3_BUCKET, "Key": key, **params},
+        Params={
+            "Bucket": settings.S3_BUCKET,
+            "Key": key,
+            **content_headers(
+                content_type=content_type, filename=filename or key.rsplit("/", 1)[-1]
+            ),
+        },
         ExpiresIn=expires or settings.S3_PRESIGN_SECONDS,
     )
 
@@ -193,5 +285,7 @@ __all__ = [
     "iter_objects",
     "presigned_get_url",
     "presigned_post",
+    "put_object",
+    "request_time_bound",
     "public_client",
 ]

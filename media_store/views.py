@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from media_store import selectors, services, storage
 from media_store.models import Image
+from media_store.processing import CONTENT_TYPES, EXTENSIONS
 from media_store.renditions import WEBP, rendition_name
 
 
@@ -27,12 +28,14 @@ def image_redirect(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Send the browser to a short-lived URL for the original or a rendition.
 
     `?w=<width>` picks a rendition from MEDIA_RENDITION_WIDTHS (the original
-    when the image is not wider than that), `&fm=webp` its WebP copy.
+    when the image is not wider than that), `&fm=webp` its WebP copy. An
+    image no published post shows is a 404 for visitors (staff and its
+    uploader still see it, e.g. in a draft's preview).
     """
-    image = selectors.image_get(pk=pk)
-    if image is None:
+    image = selectors.image_get_for_serving(pk=pk)
+    if image is None or not selectors.image_visible_to(image=image, user=request.user):
         raise Http404("No such image")
-    name = image.file.name
+    name, fmt = image.name, image.format
     width_param = request.GET.get("w")
     fm = request.GET.get("fm", "").lower()
     if fm not in {"", "webp"}:
@@ -45,12 +48,16 @@ def image_redirect(request: HttpRequest, pk: UUID) -> HttpResponse:
             )
         width = int(width_param)
         if width in image.renditions:
-            name = rendition_name(image, width, WEBP if fm else image.format)
-    url = (
-        storage.presigned_get_url(name)
-        if storage.is_s3()
-        else default_storage.url(name)
-    )
+            fmt = WEBP if fm else image.format
+            name = rendition_name(image, width, fmt)
+    if storage.is_s3():
+        url = storage.presigned_get_url(
+            name,
+            content_type=CONTENT_TYPES[fmt],
+            filename=f"{image.pk}.{EXTENSIONS[fmt]}",
+        )
+    else:
+        url = default_storage.url(name)
     response = HttpResponseRedirect(url)
     # Shorter than the presigned URL's lifetime, so a cached redirect never
     # points at an expired signature.

@@ -10,9 +10,11 @@ appears without a cron job and without waiting for a cache timeout.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
@@ -42,7 +44,18 @@ def _fresh_state() -> dict[str, Any]:
     return state
 
 
-def _state() -> dict[str, Any]:
+# Where a request keeps the state it read, so a page asks Redis once.
+_REQUEST_ATTR = "_posts_content_state"
+
+
+def _state(request: HttpRequest | None = None) -> dict[str, Any]:
+    """The content state, read once per request when `request` is given."""
+    if request is not None:
+        state: dict[str, Any] | None = getattr(request, _REQUEST_ATTR, None)
+        if state is None:
+            state = _state()
+            setattr(request, _REQUEST_ATTR, state)
+        return state
     state = cache.get(STATE_KEY)
     if state is None or (
         state["next_publish"] is not None and state["next_publish"] <= time.time()
@@ -55,14 +68,17 @@ def _state() -> dict[str, Any]:
     return state
 
 
-def content_version() -> str:
-    """The current version; re-derived when a scheduled post has just gone public."""
-    return _state()["version"]
+def content_version(request: HttpRequest | None = None) -> str:
+    """The current version; re-derived when a scheduled post has just gone public.
+
+    With `request`, the value read first in that request (one Redis GET for
+    the page cache key, the header's categories and the expiry together)."""
+    return _state(request)["version"]
 
 
-def next_publish_at() -> float | None:
+def next_publish_at(request: HttpRequest | None = None) -> float | None:
     """When the next scheduled post goes public (epoch seconds), if any."""
-    return _state()["next_publish"]
+    return _state(request)["next_publish"]
 
 
 def _bump_now() -> None:
@@ -70,9 +86,35 @@ def _bump_now() -> None:
     page_cache.content_version_bump()
 
 
+_batch = threading.local()
+
+
 def bump_content_version() -> None:
-    """Invalidate every cached public page once the current transaction commits."""
+    """Invalidate every cached public page once the current transaction commits
+    (or once, at the end of `content_changes_batched`)."""
+    if getattr(_batch, "depth", 0):
+        _batch.pending = True
+        return
     transaction.on_commit(_bump_now)
+
+
+@contextmanager
+def content_changes_batched() -> Iterator[None]:
+    """Bump the content version once for all the writes inside (an import).
+
+    Each bump costs a query and writes to Redis, and one post write sends
+    several (post, tags, images); a page cached halfway through a batch is
+    stale by its end anyway. Per thread, so other requests bump as usual.
+    """
+    depth = getattr(_batch, "depth", 0)
+    _batch.depth = depth + 1
+    try:
+        yield
+    finally:
+        _batch.depth = depth
+        if depth == 0 and getattr(_batch, "pending", False):
+            _batch.pending = False
+            transaction.on_commit(_bump_now)
 
 
 def page_cache_seconds() -> int:
@@ -97,7 +139,7 @@ def cached_public_page(
             or settings.SESSION_COOKIE_NAME in request.COOKIES
         ):
             return view(request, *args, **kwargs)
-        version, language = content_version(), translation.get_language()
+        version, language = content_version(request), translation.get_language()
         path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
         key = f"posts:page:{version}:{language}:{path}"
         cached = cache.get(key)
@@ -128,7 +170,7 @@ def public_post_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = inner(request, *args, **kwargs)
         if response.status_code == 200:
-            page_cache.cache_until(response, next_publish_at())
+            page_cache.cache_until(response, next_publish_at(request))
         return response
 
     return wrapper

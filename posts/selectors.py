@@ -55,11 +55,17 @@ def post_list_visible(*, user: Any) -> QuerySet[Post]:
     return _with_relations(Post.objects.visible_to(user))
 
 
-def post_get_for_view(*, slug: str, user: Any = None) -> Post | None:
-    """The post at `slug` if `user` (or a visitor) may read it, with its tags."""
+def post_get_for_view(
+    *, slug: str, user: Any = None, with_source: bool = True
+) -> Post | None:
+    """The post at `slug` if `user` (or a visitor) may read it, with its tags.
+
+    `with_source=False` leaves out the Markdown `body`, which the public page
+    never shows (it renders `body_html`): often the largest column."""
+    deferred = ("search_title", "search_body") + (() if with_source else ("body",))
     return (
         _with_relations(Post.objects.visible_to(user))
-        .defer("search_title", "search_body")
+        .defer(*deferred)
         .prefetch_related("tags")
         .filter(slug=slug)
         .first()
@@ -174,9 +180,10 @@ def category_list_with_counts(*, include_empty: bool = False) -> QuerySet[Catego
     return queryset.order_by("position", "name")
 
 
-def category_nav() -> list[dict[str, Any]]:
-    """The header's category links, cached until content changes."""
-    key = f"posts:nav:{content_version()}"
+def category_nav(*, version: str | None = None) -> list[dict[str, Any]]:
+    """The header's category links, cached until content changes (`version`:
+    the content version if the caller has already read it)."""
+    key = f"posts:nav:{version or content_version()}"
     nav = cache.get(key)
     if nav is None:
         nav = [
@@ -295,8 +302,12 @@ def post_image_usages(image: Any) -> Iterator[Any]:
     posts = (
         Post.objects.filter(Q(thumbnail=image) | Q(images=image))
         .select_related("category")
-        .only("title", "slug", "category__slug")
+        .only("title", "slug", "status", "published_at", "category__slug")
         .distinct()
     )
     for post in posts:
-        yield Usage(label=f"Post “{post.title}”", url=post.get_absolute_url())
+        yield Usage(
+            label=f"Post “{post.title}”",
+            url=post.get_absolute_url(),
+            public=post.is_public,
+        )

@@ -17,16 +17,19 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from blog_site.net import client_ip
 from talk import selectors, services
+from talk.backlog import get_backlog
 from talk.broadcast import room_broadcast_async, room_group
 from talk.identity import SESSION_NAME_KEY, anon_hash, session_name
 from talk.models import Message, Room
 from talk.names import InvalidName, alternatives, clean_name, random_name
 from talk.protocol import (
     ProtocolError,
+    ack_count,
     dumps,
     error_frame,
     message_event,
@@ -45,12 +48,17 @@ logger = logging.getLogger(__name__)
 CLOSE_BLOCKED = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TRY_AGAIN = 4013
+# The client fell too far behind: it did not acknowledge TALK_MAX_UNACKED
+# frames (or TALK_MAX_UNACKED_BYTES). Reconnecting and resuming works; the
+# server just will not buffer without bound for a client that is not reading.
+CLOSE_OVER_CAPACITY = 4408
 
 # Redis errors, and the OSError family that a refused connection raises.
 UNAVAILABLE = (RedisError, OSError)
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
+    slug: str = ""
     room: Room | None = None
     name: str = ""
     sid: str = ""
@@ -65,11 +73,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # before it, everything after is delivered live.
     history_first_id: int | None = None
     heartbeat: asyncio.Task[None] | None = None
+    # Slow-consumer accounting: frames sent on this connection, how many the
+    # client has acknowledged, and the sizes of those it has not.
+    frames_sent: int = 0
+    frames_acked: int = 0
+    unacked_bytes: int = 0
+    # Messages that arrived ahead of a missing seq, held for the reorder
+    # window (seq -> event), and the task that fills the gap when it ends.
+    reorder: asyncio.Task[None] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unacked: deque[int] = deque()
+        self.held: dict[int, dict[str, Any]] = {}
 
     # --- connection ---------------------------------------------------------
 
     async def connect(self) -> None:
-        self.slug: str = self.scope["url_route"]["kwargs"]["room"]
+        self.slug = self.scope["url_route"]["kwargs"]["room"]
         self.sent: deque[float] = deque()
         self.delivery = asyncio.Lock()
         try:
@@ -137,6 +158,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "name": self.name,
                 "count": self.count,
                 "history": history,
+                "ack_every": settings.TALK_ACK_EVERY,
+                "max_unacked": settings.TALK_MAX_UNACKED,
             }
         )
         self.heartbeat = asyncio.create_task(self._heartbeat())
@@ -177,6 +200,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.heartbeat is not None:
             self.heartbeat.cancel()
+        if self.reorder is not None:
+            self.reorder.cancel()
         if not self.joined:
             return
         try:
@@ -225,6 +250,54 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # for it.
             logger.debug("talk: send on a closed connection", exc_info=True)
             self.closing = True
+            return
+        self.frames_sent += 1
+        size = len(text.encode())
+        self.unacked.append(size)
+        self.unacked_bytes += size
+        if self._over_capacity():
+            await self._drop_slow()
+
+    # --- slow consumers -----------------------------------------------------
+    #
+    # daphne writes a frame to the socket at once (the send above never waits
+    # for the peer), and what the kernel cannot take Twisted keeps in memory
+    # without limit. Only the client knows what it has read, so it says so
+    # (`ack`), and a connection too far behind is closed before it costs the
+    # replica more than the limits. Daphne's keepalive pings (--ping-interval,
+    # --ping-timeout) drop a peer that stops answering altogether.
+
+    def _over_capacity(self) -> bool:
+        frames, size = settings.TALK_MAX_UNACKED, settings.TALK_MAX_UNACKED_BYTES
+        return bool(
+            (frames and len(self.unacked) > frames)
+            or (size and self.unacked_bytes > size)
+        )
+
+    def on_ack(self, frame: dict[str, Any]) -> None:
+        count = ack_count(frame, sent=self.frames_sent)
+        while self.frames_acked < count:
+            self.unacked_bytes -= self.unacked.popleft()
+            self.frames_acked += 1
+
+    async def _drop_slow(self) -> None:
+        logger.warning(
+            "talk: closing a slow connection in %s "
+            "(%d frames, %d bytes unacknowledged)",
+            self.slug,
+            len(self.unacked),
+            self.unacked_bytes,
+        )
+        # Closed before it is counted, so nothing more is queued for it; its
+        # buffer goes when the close handshake times out (autobahn aborts the
+        # connection after closeHandshakeTimeout).
+        await self.close(code=CLOSE_OVER_CAPACITY)
+        try:
+            await get_state().count_over_capacity(
+                room=self.slug, day=timezone.localdate().isoformat()
+            )
+        except UNAVAILABLE:
+            logger.warning("talk: could not count an over-capacity close")
 
     # --- client frames ------------------------------------------------------
 
@@ -235,7 +308,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         try:
             frame = parse_frame(text_data, bytes_data)
-            if frame["type"] == "message":
+            if frame["type"] == "ack":
+                self.on_ack(frame)
+            elif frame["type"] == "message":
                 await self.on_message(frame)
             elif frame["type"] == "rename":
                 await self.on_rename(frame)
@@ -331,6 +406,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             missed = await database_sync_to_async(self._missed)(after)
             for item in missed:
                 await self.send_frame(item)
+            # The end of the batch: until a client sees it, what lies between
+            # `after` and the history may still have holes (the connection
+            # can drop mid-resume), so it must resume from `after` again.
+            await self.send_frame({"type": "resumed", "count": len(missed)})
 
     def _missed(self, after: int) -> list[dict[str, Any]]:
         assert self.room is not None  # noqa: S101
@@ -347,15 +426,45 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- room events (from talk.broadcast) -----------------------------------
 
     async def chat_message(self, event: dict[str, Any]) -> None:
+        get_backlog().remember(self.slug, event)
         async with self.delivery:
-            if event["seq"] <= self.last_seq:
+            seq = event["seq"]
+            if seq <= self.last_seq:
                 return  # already delivered (history, gap fill)
-            if event["seq"] > self.last_seq + 1:
-                await self._fill_gap(event["seq"] - 1)
-            await self.send_frame(message_frame(event, own_sid=self.sid))
-            self.last_seq = event["seq"]
+            if seq > self.last_seq + 1:
+                if settings.TALK_REORDER_WINDOW_MS > 0:
+                    # Over two replicas the missing one is usually a few
+                    # milliseconds behind: wait for it before asking the DB.
+                    self.held[seq] = event
+                    if self.reorder is None:
+                        self.reorder = asyncio.create_task(self._reorder_wait())
+                    return
+                await self._fill_gap(seq - 1)
+            await self._deliver(event)
+            while self.last_seq + 1 in self.held:
+                await self._deliver(self.held.pop(self.last_seq + 1))
+            if not self.held and self.reorder is not None:
+                self.reorder.cancel()
+                self.reorder = None
+
+    async def _deliver(self, event: dict[str, Any]) -> None:
+        await self.send_frame(message_frame(event, own_sid=self.sid))
+        self.last_seq = event["seq"]
+
+    async def _reorder_wait(self) -> None:
+        """The window ended with a gap still open: fill it from the database."""
+        await asyncio.sleep(settings.TALK_REORDER_WINDOW_MS / 1000)
+        async with self.delivery:
+            self.reorder = None
+            try:
+                if self.held:
+                    await self._fill_gap(max(self.held))
+            except Exception:
+                # What is held stays held; the next heartbeat fills the gap.
+                logger.exception("talk: filling a gap after the reorder window")
 
     async def chat_deleted(self, event: dict[str, Any]) -> None:
+        get_backlog().forget(self.slug, event["id"])
         await self.send_frame({"type": "deleted", "id": event["id"]})
 
     def is_news(self, event: dict[str, Any]) -> bool:
@@ -402,16 +511,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
         Call with self.delivery held.
         """
-        missed = await database_sync_to_async(self._between)(self.last_seq, upto_seq)
-        for item in missed:
-            await self.send_frame(item)
+        # Through the replica's backlog: the other connections here see the
+        # same gap at the same moment, and one query serves them all.
+        missed = await get_backlog().between(self.slug, self.last_seq, upto_seq)
+        for event in missed:
+            await self.send_frame(message_frame(event, own_sid=self.sid))
         self.last_seq = max(self.last_seq, upto_seq)
-
-    def _between(self, after_seq: int, upto_seq: int) -> list[dict[str, Any]]:
-        messages = selectors.chat_message_list_between(
-            room_slug=self.slug, after_seq=after_seq, upto_seq=upto_seq
-        )
-        return [self._frame(m) for m in messages]
+        # Held messages up to here came with the fill; later ones may now
+        # follow on without a gap.
+        for seq in [s for s in self.held if s <= self.last_seq]:
+            del self.held[seq]
+        while self.last_seq + 1 in self.held:
+            await self._deliver(self.held.pop(self.last_seq + 1))
 
     async def _heartbeat(self) -> None:
         """Keep presence alive, report count changes, catch missed messages."""

@@ -24,7 +24,7 @@ class ProtocolError(Exception):
         self.detail = detail
 
 
-CLIENT_TYPES = ("message", "rename", "resume")
+CLIENT_TYPES = ("message", "rename", "resume", "ack")
 
 
 def parse_frame(text: str | None, data: bytes | None) -> dict[str, Any]:
@@ -47,6 +47,16 @@ def resume_after(frame: dict[str, Any]) -> int:
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
         raise ProtocolError("bad_frame", "resume에는 0 이상의 정수 after가 필요합니다.")
     return after
+
+
+def ack_count(frame: dict[str, Any], *, sent: int) -> int:
+    """The frames a client says it has received; it cannot have more than `sent`."""
+    count = frame.get("count")
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= sent:
+        raise ProtocolError(
+            "bad_frame", "ack에는 받은 프레임 수(0 이상의 정수) count가 필요합니다."
+        )
+    return count
 
 
 def message_event(message: Message) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Q, QuerySet
 
 from talk.models import Block, Message, Room
@@ -59,3 +61,28 @@ def block_is_active(*, session_hash: str, ip_hash: str) -> bool:
     if not match:
         return False
     return Block.objects.active().filter(match).exists()
+
+
+def over_capacity_list(*, days: int) -> list[tuple[str, str, int]]:
+    """(day, room, connections closed as too slow) for the last `days` days.
+
+    From the shared room state (talk.state), newest day first. Without Redis
+    the counts live in the server process, so this process sees none.
+    """
+    from asgiref.sync import async_to_sync
+    from django.utils import timezone
+
+    from talk.state import get_state
+
+    today = timezone.localdate()
+    wanted = [(today - timedelta(days=n)).isoformat() for n in range(days)]
+
+    async def read() -> dict[tuple[str, str], int]:
+        return await get_state().over_capacity(days=wanted)
+
+    counts = async_to_sync(read)()
+    return sorted(
+        ((day, room, n) for (room, day), n in counts.items()),
+        key=lambda row: (row[0], row[1]),
+        reverse=True,
+    )

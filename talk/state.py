@@ -23,9 +23,9 @@ from typing import Protocol
 
 from django.conf import settings
 from redis import asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
+
+from blog_site.redis_async import async_redis
 
 StateError = RedisError
 
@@ -97,6 +97,10 @@ return 1
 )
 
 
+# How long the per-day over-capacity counts are kept.
+OVER_CAPACITY_DAYS = 35
+
+
 @dataclass(frozen=True)
 class JoinResult:
     ok: bool
@@ -126,6 +130,14 @@ class RoomState(Protocol):
     async def set_head(self, *, room: str, seq: int) -> None: ...
 
     async def head(self, *, room: str) -> int: ...
+
+    async def count_over_capacity(self, *, room: str, day: str) -> int:
+        """Count one connection dropped for falling behind; returns the day's total."""
+        ...
+
+    async def over_capacity(self, *, days: list[str]) -> dict[tuple[str, str], int]:
+        """{(room, day): drops} for the given days (YYYY-MM-DD)."""
+        ...
 
 
 def _key_ttl() -> int:
@@ -189,6 +201,25 @@ class RedisRoomState:
         score = await self.client.zscore(f"{self.prefix}:heads", room)
         return int(score or 0)
 
+    # One hash per day, room -> drops, kept for OVER_CAPACITY_DAYS.
+    def _over_key(self, day: str) -> str:
+        return f"{self.prefix}:overcapacity:{day}"
+
+    async def count_over_capacity(self, *, room: str, day: str) -> int:
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hincrby(self._over_key(day), room, 1)
+            pipe.expire(self._over_key(day), OVER_CAPACITY_DAYS * 86400)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def over_capacity(self, *, days: list[str]) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for day in days:
+            entries = await self.client.hgetall(self._over_key(day))
+            for room, count in entries.items():
+                counts[(room.decode(), day)] = int(count)
+        return counts
+
 
 @dataclass
 class _LocalRoom:
@@ -202,6 +233,7 @@ class LocalRoomState:
         self.rooms: dict[str, _LocalRoom] = {}
         self.heads: dict[str, int] = {}
         self.rates: dict[str, tuple[int, int]] = {}
+        self.drops: dict[tuple[str, str], int] = {}
 
     def _room(self, room: str) -> _LocalRoom:
         state = self.rooms.setdefault(room, _LocalRoom())
@@ -255,36 +287,20 @@ class LocalRoomState:
     async def head(self, *, room: str) -> int:
         return self.heads.get(room, 0)
 
+    async def count_over_capacity(self, *, room: str, day: str) -> int:
+        self.drops[(room, day)] = self.drops.get((room, day), 0) + 1
+        return self.drops[(room, day)]
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
-    weakref.WeakKeyDictionary()
-)
+    async def over_capacity(self, *, days: list[str]) -> dict[tuple[str, str], int]:
+        return {key: n for key, n in self.drops.items() if key[1] in days}
+
+
 _local = LocalRoomState()
 
 
 def get_redis() -> aioredis.Redis:
-    """The process's shared async Redis client for the running event loop.
-
-    Async connections belong to the loop that opened them; a server process
-    has one loop, so this is one pool per process.
-    """
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None:
-        pool = aioredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL,
-            max_connections=50,
-            timeout=2,
-            socket_connect_timeout=2,
-            socket_timeout=2,
-            # Fail fast while Redis is down: the consumer closes the socket
-            # and the client reconnects with its own backoff.
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
-            health_check_interval=30,
-        )
-        client = aioredis.Redis(connection_pool=pool)
-        _clients[loop] = client
-    return client
+    """The process's shared async Redis client (one pool, with the page cache)."""
+    return async_redis()
 
 
 _states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RedisRoomState] = (

@@ -135,6 +135,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache and channel layer ----------------------------------------
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
+# The async client shared by the page cache and the chat (redis_async.py).
+REDIS_ASYNC_MAX_CONNECTIONS: int = env.int("REDIS_ASYNC_MAX_CONNECTIONS", default=16)
 
 if REDIS_URL:
     CACHES = {
@@ -144,7 +146,17 @@ if REDIS_URL:
             "BACKEND": "blog_site.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "bdg",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                # Under ASGI every request's sync code runs in a thread of
+                # its own; a blocking pool keeps the process at a fixed
+                # number of connections however many are in flight (a cache
+                # call holds one for well under a millisecond).
+                "pool_class": "redis.BlockingConnectionPool",
+                "max_connections": env.int("REDIS_CACHE_MAX_CONNECTIONS", default=8),
+                "timeout": 1,
+            },
         }
     }
     # CHANNEL_LAYERS with Redis: see the talk block below.
@@ -161,6 +173,11 @@ S3_PUBLIC_ENDPOINT_URL: str = env.str("S3_PUBLIC_ENDPOINT_URL", default=S3_ENDPO
 S3_BUCKET: str = env.str("S3_BUCKET", default="bdg-blog")
 S3_REGION: str = env.str("S3_REGION", default="us-east-1")
 S3_PRESIGN_SECONDS: int = env.int("S3_PRESIGN_SECONDS", default=300)
+# An unreachable or hung S3 fails an upload after at most
+# S3_MAX_ATTEMPTS * (S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT) seconds per call.
+S3_CONNECT_TIMEOUT: float = env.float("S3_CONNECT_TIMEOUT", default=3.0)
+S3_READ_TIMEOUT: float = env.float("S3_READ_TIMEOUT", default=10.0)
+S3_MAX_ATTEMPTS: int = env.int("S3_MAX_ATTEMPTS", default=2)
 
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
@@ -448,6 +465,11 @@ MEDIA_RENDITION_WIDTHS: list[int] = [
 # Direct browser-to-bucket uploads: how long the presigned POST is valid and
 # how long an unconfirmed object may live before cleanup removes it.
 MEDIA_DIRECT_UPLOAD_SECONDS: int = env.int("MEDIA_DIRECT_UPLOAD_SECONDS", default=600)
+# How long a process trusts "this image is (not) public" between post writes
+# (writes invalidate it at once; this bounds a scheduled post's going live).
+MEDIA_VISIBILITY_CACHE_SECONDS: int = env.int(
+    "MEDIA_VISIBILITY_CACHE_SECONDS", default=60
+)
 MEDIA_UNCONFIRMED_GRACE_SECONDS: int = env.int(
     "MEDIA_UNCONFIRMED_GRACE_SECONDS", default=24 * 3600
 )
@@ -490,6 +512,20 @@ TALK_PRESENCE_HEARTBEAT_SECONDS: float = env.float(
 TALK_PRESENCE_TTL_SECONDS: float = env.float(
     "TALK_PRESENCE_TTL_SECONDS", default=TALK_PRESENCE_HEARTBEAT_SECONDS * 3
 )
+# Slow consumers (issue 10 item 14): daphne buffers whatever a client does not
+# read in memory without limit, so clients acknowledge the frames they have
+# received (`ack`) and a connection more than this many frames or bytes
+# behind is closed with 4408 (the client reconnects and resumes). 0 disables
+# a limit. Clients are asked to ack every TALK_ACK_EVERY frames. A `resume`
+# answers with up to TALK_RESUME_LIMIT frames at once, before the client can
+# ack any: keep TALK_MAX_UNACKED above it.
+TALK_MAX_UNACKED: int = env.int("TALK_MAX_UNACKED", default=1000)
+TALK_MAX_UNACKED_BYTES: int = env.int("TALK_MAX_UNACKED_BYTES", default=1024 * 1024)
+TALK_ACK_EVERY: int = env.int("TALK_ACK_EVERY", default=32)
+# Over two replicas a room's messages can reach a connection out of sequence
+# order; a later one is held this long for the missing one before the gap is
+# filled from the database (a query per connection otherwise: issue 8).
+TALK_REORDER_WINDOW_MS: int = env.int("TALK_REORDER_WINDOW_MS", default=50)
 
 if REDIS_URL:
     # The pub/sub layer instead of channels_redis.core: a group_send is one

@@ -44,6 +44,31 @@ def test_shared_cache_reads_and_writes_the_real_redis(clear_cache: None) -> None
     assert _in_thread(lambda: caches["default"].get("bench:shared-pool")) == {"n": 1}
 
 
+def test_many_request_threads_share_a_bounded_number_of_connections(
+    clear_cache: None, settings: Any
+) -> None:
+    # Forty "requests" at once, each in its own thread as under ASGI: every
+    # read succeeds and the process never holds more connections than the
+    # pool's bound (it would hold one per thread in flight without it).
+    bound = settings.CACHES["default"]["OPTIONS"]["max_connections"]
+    caches["default"].set("pool:bounded", "yes", 30)
+    start = threading.Barrier(40)
+    answers: list[Any] = []
+
+    def request() -> None:
+        start.wait(10)
+        answers.extend(caches["default"].get("pool:bounded") for _ in range(50))
+
+    threads = [threading.Thread(target=request) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    pool = caches["default"]._cache._get_connection_pool(write=False)
+    assert answers == ["yes"] * 40 * 50
+    assert 1 <= len(pool._connections) <= bound
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_asgi_request_closes_its_database_connection_when_it_ends() -> None:
     seen: dict[str, Any] = {}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.posts.factories import make_post
 from tests.security import crawl
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -143,6 +144,8 @@ def test_presigned_image_redirects_are_allowed_and_foreign_images_are_not(
     live_daphne: Any, page: Any, admin_user: Any
 ) -> None:
     image = crawl.sample_image(staff=admin_user)
+    # Visitors get presigned URLs only for images a published post shows.
+    make_post(body=f"![sample]({image.get_absolute_url()})")
     watch = Watch(page)
     page.goto(live_daphne.url + "/")
     load = """async (src) => {

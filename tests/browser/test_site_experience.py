@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.site.conftest import SiteSample, build_site_sample
 
@@ -158,9 +159,7 @@ def test_code_blocks_get_a_copy_button_and_headings_an_anchor(
     button = page.locator(".code-block .code-copy")
     assert button.count() == 1 and button.inner_text() == "복사"
     button.click()
-    page.wait_for_function(
-        "document.querySelector('.code-copy').textContent === '복사됨'"
-    )
+    expect(button).to_have_text("복사됨")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.strip() == "pip install bdg-blog  # 한글 주석"
     anchor = page.locator(".post-body h2 .heading-anchor")
@@ -179,9 +178,9 @@ def test_language_switcher_changes_the_ui_language_on_a_cached_page(
     page.goto(live_daphne.url + "/talk/")  # fills the page cache in Korean
     assert page.locator("html").get_attribute("lang") == "ko"
     page.select_option("#language-select", "en")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert page.url == live_daphne.url + "/talk/"
     assert page.locator("#talk-send").inner_text() == "Send"
     page.select_option("#language-select", "ko")
-    page.wait_for_function("document.documentElement.lang === 'ko'")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
     assert page.locator("#talk-send").inner_text() == "보내기"

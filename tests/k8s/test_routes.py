@@ -138,3 +138,23 @@ def test_blog_routes_limit_the_api_and_keep_websockets_unbuffered() -> None:
         if o["kind"] == "Middleware" and o["metadata"]["name"] == "api-rate-limit"
     )
     assert limit["spec"]["rateLimit"]["average"] > 0
+
+
+def test_media_host_adds_the_headers_s3_cannot() -> None:
+    """Uploads are served from the S3 host: nosniff and a sandboxing CSP there."""
+    route = next(r for r in ROUTES if r["metadata"]["name"] == "minio")
+    (s3,) = [
+        rule for rule in route["spec"]["routes"] if "s3.example.org" in rule["match"]
+    ]
+    assert [m["name"] for m in s3["middlewares"]] == ["media-headers"]
+    headers = next(
+        o
+        for o in all_objects()
+        if o["kind"] == "Middleware"
+        and o["metadata"]["name"] == "media-headers"
+        and o["metadata"]["namespace"] == "bdg-blog-minio"
+    )["spec"]["headers"]
+    assert headers["contentTypeNosniff"] is True
+    csp = headers["contentSecurityPolicy"]
+    assert "default-src 'none'" in csp and "sandbox" in csp
+    assert "script-src" not in csp

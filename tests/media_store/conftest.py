@@ -104,19 +104,26 @@ def get_object(client: Any, key: str) -> dict[str, Any]:
 
 @pytest.fixture
 def used_by() -> Iterator[Callable[..., None]]:
-    """Mark images as used, the way the posts app's usage finder will."""
+    """Mark images as used, the way the posts app's usage finder does:
+    `used_by(image)` by a draft, `used_by(image, public=True)` by a published
+    post (then visitors may fetch it)."""
+    from blog_site.page_cache import content_version_bump
     from media_store.usage import Usage
 
-    used: dict[Any, str] = {}
+    used: dict[Any, tuple[str, bool]] = {}
 
     def finder(image: Any) -> list[Usage]:
-        label = used.get(image.pk)
-        return [Usage(label=label, url="/posts/x")] if label else []
+        if image.pk not in used:
+            return []
+        label, public = used[image.pk]
+        return [Usage(label=label, url="/posts/x", public=public)]
 
     register_usage_finder(finder)
 
-    def mark(image: Any, label: str = "Post “Hello”") -> None:
-        used[image.pk] = label
+    def mark(image: Any, label: str = "Post “Hello”", *, public: bool = False) -> None:
+        used[image.pk] = (label, public)
+        # What a post write does: remembered visibility goes stale.
+        content_version_bump()
 
     yield mark
     unregister_usage_finder(finder)

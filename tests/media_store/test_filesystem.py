@@ -35,9 +35,10 @@ def local_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_upload_renditions_and_redirect_work_on_the_local_disk(
-    local_disk: Path, client: Client
+    local_disk: Path, client: Client, used_by: Any
 ) -> None:
     image = services.image_create(file=image_bytes("JPEG", (1000, 400)))
+    used_by(image, public=True)
 
     assert (local_disk / "images" / str(image.pk) / "original").is_file()
     assert (local_disk / "images" / str(image.pk) / "w480.webp").is_file()

@@ -19,10 +19,22 @@ from tests.media_store.conftest import get_object, image_bytes
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def shown(used_by: Any) -> Any:
+    """Upload an image that a published post shows (so visitors may fetch it)."""
+
+    def make(data: bytes) -> Any:
+        image = services.image_create(file=data)
+        used_by(image, public=True)
+        return image
+
+    return make
+
+
 def test_image_url_redirects_to_a_presigned_url_that_returns_the_bytes(
-    client: Client, s3_client: Any
+    shown: Any, client: Client, s3_client: Any
 ) -> None:
-    image = services.image_create(file=image_bytes("PNG", (40, 30)))
+    image = shown(image_bytes("PNG", (40, 30)))
 
     response = client.get(f"/images/{image.pk}")
 
@@ -70,8 +82,10 @@ def test_bucket_refuses_anonymous_read_and_list() -> None:
     assert image.file.name not in listing.text + listing_v2.text
 
 
-def test_width_parameter_redirects_to_that_rendition(client: Client) -> None:
-    image = services.image_create(file=image_bytes("JPEG", (1000, 500)))
+def test_width_parameter_redirects_to_that_rendition(
+    shown: Any, client: Client
+) -> None:
+    image = shown(image_bytes("JPEG", (1000, 500)))
 
     jpeg = client.get(f"/images/{image.pk}?w=480")
     webp = client.get(f"/images/{image.pk}?w=960&fm=webp")
@@ -83,29 +97,35 @@ def test_width_parameter_redirects_to_that_rendition(client: Client) -> None:
     assert fetched.headers["content-type"] == "image/webp"
 
 
-def test_width_wider_than_the_image_redirects_to_the_original(client: Client) -> None:
-    image = services.image_create(file=image_bytes("JPEG", (1000, 500)))
+def test_width_wider_than_the_image_redirects_to_the_original(
+    shown: Any, client: Client
+) -> None:
+    image = shown(image_bytes("JPEG", (1000, 500)))
     response = client.get(f"/images/{image.pk}?w=1600")
     assert response.status_code == 302
     assert urlsplit(response["Location"]).path.endswith(f"/{image.pk}/original")
 
 
 @pytest.mark.parametrize("query", ["w=481", "w=abc", "w=", "w=480&fm=avif"])
-def test_width_outside_the_fixed_set_is_a_clear_400(client: Client, query: str) -> None:
-    image = services.image_create(file=image_bytes("JPEG", (1000, 500)))
+def test_width_outside_the_fixed_set_is_a_clear_400(
+    shown: Any, client: Client, query: str
+) -> None:
+    image = shown(image_bytes("JPEG", (1000, 500)))
     response = client.get(f"/images/{image.pk}?{query}")
     assert response.status_code == 400
     assert b"must be" in response.content
 
 
-def test_post_to_an_image_url_is_refused(client: Client) -> None:
-    image = services.image_create(file=image_bytes("PNG", (43, 30)))
+def test_post_to_an_image_url_is_refused(shown: Any, client: Client) -> None:
+    image = shown(image_bytes("PNG", (43, 30)))
     assert client.post(f"/images/{image.pk}").status_code == 405
 
 
-def test_animation_width_request_redirects_to_the_original(client: Client) -> None:
+def test_animation_width_request_redirects_to_the_original(
+    shown: Any, client: Client
+) -> None:
     from tests.media_store.conftest import animated_bytes
 
-    image = services.image_create(file=animated_bytes("GIF"))
+    image = shown(animated_bytes("GIF"))
     response = client.get(f"/images/{image.pk}?w=480")
     assert urlsplit(response["Location"]).path.endswith(f"/{image.pk}/original")

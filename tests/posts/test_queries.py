@@ -96,3 +96,36 @@ def test_a_cached_page_runs_no_queries(
     with django_assert_num_queries(0):
         response = client.get(urls["post"])
     assert response["X-Page-Cache"] == "hit"
+
+
+def test_the_post_page_reads_neither_the_markdown_nor_the_content_state_twice(
+    client, author, settings, monkeypatch
+) -> None:
+    """The page renders `body_html`, so the Markdown source stays in the
+    database; and the content state behind the cache keys (page, header
+    categories, expiry) is one Redis GET per request."""
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from posts.cache import STATE_KEY
+
+    settings.POSTS_PAGE_CACHE_SECONDS = 60
+    urls = build(5, author)
+    client.get(urls["home"])  # header categories cached for this version
+    backend = caches["default"]
+    real_get = backend.get
+    keys: list[str] = []
+
+    def get(key: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        keys.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "get", get)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(urls["post"])
+    assert response.status_code == 200 and response["X-Page-Cache"] == "miss"
+    post_sql = captured.captured_queries[0]["sql"]
+    assert "`posts_post`.`body_html`" in post_sql
+    assert "`posts_post`.`body`," not in post_sql
+    assert keys.count(STATE_KEY) == 1, keys

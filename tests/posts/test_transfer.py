@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -179,3 +180,32 @@ def test_rerender_posts_rebuilds_stored_html_and_search_tokens(author) -> None:
     assert '<h2 id="제목">' in post.body_html
     assert post.toc[0]["id"] == "제목"
     assert post.search_body
+
+
+def test_an_import_bumps_the_content_version_once(
+    superuser,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Not after every post write (the bench's 1,000-post import paid for each)."""
+    from posts import cache
+
+    bumps: list[str] = []
+    monkeypatch.setattr(cache, "_bump_now", lambda: bumps.append("bump"))
+    for n in range(3):
+        (tmp_path / f"2024-01-0{n + 1}-post-{n}.md").write_text(
+            f'---\ntitle: "글 {n}"\ncategory: 리눅스\ntags: [a, b]\n---\n본문 {n}\n',
+            encoding="utf-8",
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run("import_posts", str(tmp_path))
+
+    assert Post.objects.count() == 3
+    assert bumps == ["bump"]
+
+    # Outside an import, writes bump as before.
+    with django_capture_on_commit_callbacks(execute=True):
+        make_post()
+    assert len(bumps) > 1

@@ -1,7 +1,9 @@
 """A protocol client on the `websockets` library, as any third party would write.
 
-It records every frame, counts duplicate messages, and (when asked) does what
-the browser client does: reconnect with backoff and `resume` from the last id.
+It records every frame, counts duplicate messages, acknowledges what it has
+received (`ack`, as the protocol asks; `ack=False` plays a client that reads
+but never acks), and (when asked) does what the browser client does:
+reconnect with backoff and `resume` from the last id.
 """
 
 from __future__ import annotations
@@ -25,11 +27,17 @@ class ChatClient:
         *,
         reconnect: bool = False,
         cookie: str | None = None,
+        ack: bool = True,
     ) -> None:
         parts = urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.url = f"ws://{parts.netloc}/ws/talk/{slug}/"
         self.reconnect = reconnect
+        self.ack = ack
+        self.received = 0  # frames on the current connection
+        self.acked = 0
+        self.ack_every = 32
+        self.resuming: int | None = None
         self.headers = {"Cookie": cookie} if cookie else {}
         self.ws: ClientConnection | None = None
         self.name = ""
@@ -67,9 +75,14 @@ class ChatClient:
         delay = 0.1
         while True:
             assert self.ws is not None
+            self.received = self.acked = 0
             with contextlib.suppress(ConnectionClosed):
                 async for raw in self.ws:
+                    self.received += 1
                     await self._handle(json.loads(raw))
+                    if self.ack and self.received - self.acked >= self.ack_every:
+                        self.acked = self.received
+                        await self.send({"type": "ack", "count": self.received})
             self.close_codes.append(self.ws.close_code)
             async with self.changed:
                 self.changed.notify_all()
@@ -89,13 +102,22 @@ class ChatClient:
     async def _handle(self, frame: dict[str, Any]) -> None:
         self.frames.append(frame)
         if frame["type"] == "hello":
-            after = self.last_id
+            # Complete up to last_id, unless a resume was cut short: then
+            # from where that one started (the history left a hole).
+            if self.resuming is None:
+                self.resuming = self.last_id
+            after = self.resuming
             self.name = frame["name"]
+            self.ack_every = frame["ack_every"]
             for message in frame["history"]:
                 self._add(message, live=False)
             self.hellos += 1
             if after:
                 await self.send({"type": "resume", "after": after})
+            else:
+                self.resuming = None
+        elif frame["type"] == "resumed":
+            self.resuming = None
         elif frame["type"] == "message":
             self._add(frame, live=True)
         async with self.changed:

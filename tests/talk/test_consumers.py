@@ -237,8 +237,10 @@ async def test_resume_sends_what_a_client_missed_before_the_history(
     await sock.send_json_to({"type": "resume", "after": first.pk})
     frames = [await receive(sock), await receive(sock)]
     assert [f["text"] for f in frames] == ["missed 1", "missed 2"]
+    assert await receive(sock) == {"type": "resumed", "count": 2}
     assert await sock.receive_nothing(timeout=0.5)  # the history is not repeated
     await sock.send_json_to({"type": "resume", "after": hello["history"][0]["id"]})
+    assert await receive(sock) == {"type": "resumed", "count": 0}
     assert await sock.receive_nothing(timeout=0.5)
     await sock.disconnect()
 

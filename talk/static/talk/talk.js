@@ -1,5 +1,5 @@
 // The talk room client: speaks docs/talk-protocol.md over one WebSocket,
-// reconnects with backoff and resumes from the last message it has.
+// reconnects with backoff and resumes from the last message it has in full.
 // Everything the server sends is rendered with textContent, never as HTML.
 (function () {
   "use strict";
@@ -34,6 +34,12 @@
   // 1012 "service restart": the replica is shutting down (blog_site/serve.py)
   // and the others are fine, so reconnect at once rather than back off.
   const SERVICE_RESTART = 1012;
+  // 4408: this tab fell too far behind (did not acknowledge in time, e.g. it
+  // was frozen in the background); reconnecting and resuming catches up.
+  const OVER_CAPACITY = 4408;
+  // Acknowledge received frames at least this often (the hello may say
+  // otherwise), and within ACK_DELAY ms of the first unacknowledged one.
+  const ACK_DELAY = 1000;
 
   const timeFormat = new Intl.DateTimeFormat(root.dataset.locale || "ko", {
     timeZone: root.dataset.timeZone || undefined,
@@ -44,11 +50,20 @@
   let socket = null;
   let myName = nameInput.value;
   let lastId = 0;
+  // Everything up to resumeFrom is shown. While a resume is under way there
+  // may be holes below lastId (the history came first), so a connection lost
+  // before "resumed" resumes from the same place again.
+  let resumeFrom = 0;
+  let resuming = false;
   let attempt = 0;
   let reconnectTimer = null;
   let noticeTimer = null;
   let lastSent = "";
   let leaving = false;
+  let received = 0;
+  let acked = 0;
+  let ackEvery = 32;
+  let ackTimer = null;
 
   function setState(state) {
     stateEl.dataset.state = state;
@@ -121,13 +136,20 @@
   const handlers = {
     hello: function (frame) {
       attempt = 0;
+      if (frame.ack_every > 0) ackEvery = frame.ack_every;
       setState("connected");
       setName(frame.name);
       countEl.textContent = frame.count;
-      const resumeFrom = lastId;
+      if (!resuming) resumeFrom = lastId;
       frame.history.forEach(addMessage);
       // More than the history window may have been missed while away.
-      if (resumeFrom > 0) send({ type: "resume", after: resumeFrom });
+      if (resumeFrom > 0) {
+        resuming = true;
+        send({ type: "resume", after: resumeFrom });
+      }
+    },
+    resumed: function () {
+      resuming = false;
     },
     message: addMessage,
     join: function (frame) {
@@ -164,11 +186,29 @@
     return true;
   }
 
+  // The server closes a connection that leaves too many frames
+  // unacknowledged (4408), so say what has arrived: in batches while the
+  // room is busy, after a short delay when it is quiet.
+  function ack() {
+    clearTimeout(ackTimer);
+    ackTimer = null;
+    if (received > acked && send({ type: "ack", count: received })) acked = received;
+  }
+
+  function noteReceived() {
+    received += 1;
+    if (received - acked >= ackEvery) ack();
+    else if (!ackTimer) ackTimer = setTimeout(ack, ACK_DELAY);
+  }
+
   function connect() {
     clearTimeout(reconnectTimer);
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    received = 0;
+    acked = 0;
     socket.addEventListener("message", function (event) {
+      noteReceived();
       let frame;
       try {
         frame = JSON.parse(event.data);
@@ -180,12 +220,18 @@
     });
     socket.addEventListener("close", function (event) {
       socket = null;
+      clearTimeout(ackTimer);
+      ackTimer = null;
       if (leaving) return;
       if (FINAL_CODES.has(event.code)) {
         setState("closed");
         return;
       }
-      if (event.code === SERVICE_RESTART) attempt = 0;
+      // Come back at once (the hello then resumes from lastId) rather than
+      // after a backoff: on 1012 this replica is shutting down and the
+      // others serve; on 4408 this tab fell behind, not a failure of the
+      // server.
+      if (event.code === SERVICE_RESTART || event.code === OVER_CAPACITY) attempt = 0;
       setState("reconnecting");
       // Exponential backoff with jitter, so replicas coming back are not
       // hit by every client at once.
