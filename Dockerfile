@@ -44,7 +44,7 @@ COPY --from=assets /app/static/css static/css
 RUN for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check-format -o "${po%.po}.mo" "$po"; done
 ENV DEBUG=true PORT=3991
 EXPOSE 3991
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -b 0.0.0.0 -p ${PORT} blog_site.asgi:application"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec python -m blog_site.serve -b 0.0.0.0 -p ${PORT} blog_site.asgi:application"]
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -71,4 +71,6 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijk
  && chown -R app:app /app/staticfiles
 USER 10001:10001
 EXPOSE 8000
-CMD ["sh", "-c", "exec daphne -b 0.0.0.0 -p ${PORT} blog_site.asgi:application"]
+# daphne through blog_site.serve: same options, but SIGTERM drains (finishes
+# requests, closes WebSockets with 1012) instead of cutting everything.
+CMD ["sh", "-c", "exec python -m blog_site.serve -b 0.0.0.0 -p ${PORT} blog_site.asgi:application"]

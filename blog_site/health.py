@@ -17,6 +17,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from blog_site.draining import is_draining
+
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -80,6 +82,12 @@ def _run(check: Callable[[], None], timeout: float) -> str:
 
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
+    if is_draining():
+        # Shutting down (blog_site.serve got SIGTERM): whatever still reaches
+        # this replica on an open connection learns to route elsewhere.
+        return JsonResponse(
+            {"status": "draining", "checks": {}, "failing": ["draining"]}, status=503
+        )
     timeout = settings.READINESS_TIMEOUT_SECONDS
     started = time.monotonic()
     results = {name: _run(check, timeout) for name, check in _checks().items()}

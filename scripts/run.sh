@@ -12,4 +12,5 @@ mkdir -p var
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py load_demo
 echo "==> serving http://127.0.0.1:8000 (admin: http://127.0.0.1:8000/admin/)"
-exec .venv/bin/daphne -b 127.0.0.1 -p "${PORT:-8000}" blog_site.asgi:application
+# daphne with a graceful Ctrl-C/SIGTERM (blog_site/serve.py).
+exec .venv/bin/python -m blog_site.serve -b 127.0.0.1 -p "${PORT:-8000}" blog_site.asgi:application

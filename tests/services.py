@@ -215,12 +215,17 @@ def new_s3_server() -> S3Server:
 
 @dataclass
 class DaphneServer:
-    """A real daphne process serving the project, as production runs it."""
+    """A real daphne process serving the project, as production runs it.
+
+    Production runs daphne through `blog_site.serve` (daphne's CLI with a
+    graceful SIGTERM); `graceful=False` runs the bare `daphne` command.
+    """
 
     env: dict[str, str]
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    graceful: bool = True
 
     @property
     def url(self) -> str:
@@ -228,12 +233,15 @@ class DaphneServer:
 
     def start(self, timeout: float = 30.0) -> DaphneServer:
         self.port = self.port or free_port()
-        daphne = Path(sys.executable).parent / "daphne"
+        if self.graceful:
+            launcher = [sys.executable, "-m", "blog_site.serve"]
+        else:
+            launcher = [str(Path(sys.executable).parent / "daphne")]
         self.log_path = Path(tempfile.mkstemp(prefix="daphne-", suffix=".log")[1])
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
-                str(daphne),
+                *launcher,
                 "-b",
                 "127.0.0.1",
                 "-p",

@@ -44,9 +44,20 @@ def test_runtime_command_is_the_readme_server_command() -> None:
         -1
     ]
     run_script = (REPO_ROOT / "scripts" / "run.sh").read_text()
-    for part in ("daphne", "blog_site.asgi:application"):
+    for part in ("python -m blog_site.serve", "blog_site.asgi:application"):
         assert part in runtime_cmd
         assert part in run_script
+
+
+def test_every_image_serves_through_the_graceful_launcher() -> None:
+    """Bare `daphne` cuts requests and sockets on SIGTERM (blog_site/serve.py)."""
+    commands = re.findall(r"^CMD\s+(.+)$", DOCKERFILE, flags=re.MULTILINE)
+    assert len(commands) == len(_stages()) - 1  # every stage but `deps`
+    for command in commands:
+        assert "exec python -m blog_site.serve " in command
+        assert not re.search(r"\bdaphne\b", command)
+    run_script = (REPO_ROOT / "scripts" / "run.sh").read_text()
+    assert not re.search(r"^exec .*\bdaphne\b", run_script, flags=re.MULTILINE)
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out() -> None:

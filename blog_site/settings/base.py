@@ -557,3 +557,9 @@ if REDIS_URL:
             },
         }
     }
+
+# --- Graceful shutdown (blog_site/serve.py) ------------------------------------
+# After SIGTERM, how long in-flight requests get to finish before the process
+# stops anyway. Keep it below the pod's terminationGracePeriodSeconds minus the
+# preStop sleep (k8s/base/web.yaml: 30 - 5), or the kubelet's SIGKILL wins.
+SHUTDOWN_GRACE_SECONDS: float = env.float("SHUTDOWN_GRACE_SECONDS", default=20.0)

@@ -106,3 +106,20 @@ def test_readyz_names_s3_when_the_bucket_is_unreachable(client: Client) -> None:
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["s3"]
+
+
+def test_readyz_answers_503_while_draining_and_healthz_stays_ok(
+    client: Client,
+) -> None:
+    """blog_site.serve marks the process draining on SIGTERM."""
+    from blog_site.draining import draining_start, draining_stop
+
+    draining_start()
+    try:
+        ready, alive = client.get("/readyz"), client.get("/healthz")
+    finally:
+        draining_stop()
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "draining"
+    assert alive.status_code == 200
+    assert client.get("/readyz").status_code == 200

@@ -270,6 +270,30 @@ def test_the_blog_runs_two_replicas_with_a_disruption_budget() -> None:
     assert hpa["spec"]["minReplicas"] == 2
 
 
+def test_the_blog_drains_within_its_termination_grace_period() -> None:
+    """preStop pause + the app's own drain limit fit in the pod's grace period.
+
+    The image's CMD is blog_site.serve (tests/test_dockerfile.py), which drains
+    for at most SHUTDOWN_GRACE_SECONDS after SIGTERM; the kubelet SIGKILLs at
+    terminationGracePeriodSeconds, counted from the start of preStop.
+    """
+    production = built()["k8s/bdg-blog/overlays/production"]
+    (deployment,) = [o for o in production if o["kind"] == "Deployment"]
+    spec = pod_spec(deployment)
+    (app,) = [c for c in containers(spec) if c["name"] == "app"]
+    pause = app["lifecycle"]["preStop"]["exec"]["command"]
+    assert pause[0] == "sleep", pause
+    (config_name,) = [e["configMapRef"]["name"] for e in app["envFrom"]]
+    (config,) = [
+        o
+        for o in production
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"] == config_name
+    ]
+    grace = float(config["data"]["SHUTDOWN_GRACE_SECONDS"])
+    assert 0 < int(pause[1]) and 0 < grace
+    assert int(pause[1]) + grace < spec["terminationGracePeriodSeconds"]
+
+
 # --- images ---------------------------------------------------------------
 
 IMAGE = re.compile(

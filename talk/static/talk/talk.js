@@ -31,6 +31,9 @@
   };
   // Close codes after which reconnecting cannot help (docs/talk-protocol.md).
   const FINAL_CODES = new Set([4403, 4404]);
+  // 1012 "service restart": the replica is shutting down (blog_site/serve.py)
+  // and the others are fine, so reconnect at once rather than back off.
+  const SERVICE_RESTART = 1012;
   // 4408: this tab fell too far behind (did not acknowledge in time, e.g. it
   // was frozen in the background); reconnecting and resuming catches up.
   const OVER_CAPACITY = 4408;
@@ -224,9 +227,11 @@
         setState("closed");
         return;
       }
-      // Too far behind: not a failure of the server, so come back at once
-      // (the hello then resumes from lastId) rather than after a backoff.
-      if (event.code === OVER_CAPACITY) attempt = 0;
+      // Come back at once (the hello then resumes from lastId) rather than
+      // after a backoff: on 1012 this replica is shutting down and the
+      // others serve; on 4408 this tab fell behind, not a failure of the
+      // server.
+      if (event.code === SERVICE_RESTART || event.code === OVER_CAPACITY) attempt = 0;
       setState("reconnecting");
       // Exponential backoff with jitter, so replicas coming back are not
       // hit by every client at once.
