@@ -589,6 +589,10 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"data set: {cfg.posts} posts, {cfg.images} images")
                 out["dataset"] = prepare_data(cfg, env, work, cfg.posts, cfg.images)
                 log(f"import: {json.dumps(out['dataset'], ensure_ascii=False)[:400]}")
+        elif not _has_posts(env):
+            # Chat alone needs only a migrated database (the lobby room).
+            recreate_database(env["DATABASE_URL"])
+            manage_ok(env, "migrate", "--noinput")
         urls = inside(env, "urls", (out.get("dataset") or {}).get("seed_title") or "")
         out["urls"] = urls
         log(f"case URLs: {urls}")
