@@ -144,24 +144,34 @@ class _VersionSource:
         self.ttl = ttl
         self._value: bytes | None = None
         self._read_at = 0.0
+        self._local = -1
         self._lock = asyncio.Lock()
+
+    def _fresh(self) -> bool:
+        # A bump in this process (the replica that took the write) is seen at
+        # once; one on another replica within the TTL.
+        return (
+            self._local == _local_version
+            and time.monotonic() - self._read_at < self.ttl
+        )
 
     async def current(self) -> bytes | None:
         """The version, or None when Redis cannot be read (then nothing is served)."""
         if not self.url:
             return str(_local_version).encode()
-        now = time.monotonic()
-        if now - self._read_at < self.ttl:
+        if self._fresh():
             return self._value
         async with self._lock:
-            if time.monotonic() - self._read_at < self.ttl:
+            if self._fresh():
                 return self._value
+            local = _local_version
             try:
                 async with asyncio.timeout(self.timeout):
                     value = await async_redis(self.url).get(VERSION_KEY)
-                self._value = b"0" if value is None else bytes(value)
+                self._value = b"%d:%s" % (local, b"0" if value is None else value)
             except Exception:  # noqa: BLE001 - Redis down: fall through to Django
                 self._value = None
+            self._local = local
             self._read_at = time.monotonic()
             return self._value
 

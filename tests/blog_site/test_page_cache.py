@@ -87,6 +87,20 @@ async def test_a_content_write_on_any_replica_invalidates_every_replica() -> Non
     assert (await _get(replica_b, "/shared"))[2] == b"shared 4"
 
 
+async def test_a_write_in_this_process_is_seen_at_once_whatever_the_ttl() -> None:
+    # The replica that took the write must never serve its own stale page
+    # (the TTL only bounds how late other replicas see it).
+    app = _app()
+    app.versions.ttl = 3600
+    await _get(app, "/shared")
+    assert (await _get(app, "/shared"))[2] == b"shared 1"
+
+    page_cache.content_version_bump()
+
+    assert (await _get(app, "/shared"))[2] == b"shared 2"
+    assert (await _get(app, "/shared"))[2] == b"shared 2"
+
+
 async def test_requests_with_a_session_cookie_always_reach_django() -> None:
     app = _app()
     cookie = [(b"cookie", b"sessionid=abc; theme=dark")]
