@@ -501,6 +501,9 @@ def run_http(
         # Rotate the order each round so no case always runs first or last.
         order = cases[round_no % len(cases) :] + cases[: round_no % len(cases)]
         for case in order:
+            settled = settle(servers[case.server])
+            if settled is not None:
+                log(f"{case.server} still busy after {settled:.0f} s; measuring anyway")
             _label(watch, f"load:{case.server}")
             before = _connections_received(cfg)
             try:
@@ -528,6 +531,34 @@ def run_http(
         for name, pairs in connects.items()
     }
     return results, checks
+
+
+def settle(
+    server: Proc, idle_percent: float = 5.0, limit_s: float = 60.0
+) -> float | None:
+    """Wait until `server` has stopped working on an earlier case's requests.
+
+    When wrk stops, a slow case leaves its server with requests in flight
+    that it keeps computing for seconds (wrk -c32 against a page that takes
+    300 ms). The next case on the same server would share the CPU with them,
+    so every run starts from an idle server. Returns None once idle, or the
+    seconds waited if it never was."""
+    import psutil
+
+    try:
+        proc = psutil.Process(server.pid)
+        proc.cpu_percent(None)
+    except (psutil.Error, RuntimeError):
+        return None
+    start = time.monotonic()
+    while time.monotonic() - start < limit_s:
+        time.sleep(0.25)
+        try:
+            if proc.cpu_percent(None) < idle_percent:
+                return None
+        except psutil.Error:
+            return None
+    return time.monotonic() - start
 
 
 def _connections_received(cfg: Config) -> int:
