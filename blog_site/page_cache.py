@@ -122,13 +122,26 @@ def content_version_sync() -> str | None:
 
 
 def _sync_redis() -> Any:
+    """A client for the version key on the cache backend's pool, which is
+    shared and bounded per process (redis_cache.py); a pool of its own would
+    grow with the request threads that read the version (media_store)."""
     global _sync_client
     if _sync_client is None:
-        import redis
+        from django.core.cache import caches
+        from django.core.cache.backends.redis import RedisCacheClient
 
-        _sync_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
-        )
+        backend = getattr(caches["default"], "_cache", None)
+        if (
+            isinstance(backend, RedisCacheClient)
+            and backend._servers[0] == settings.REDIS_URL
+        ):
+            _sync_client = backend.get_client(write=True)
+        else:
+            import redis
+
+            _sync_client = redis.Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+            )
     return _sync_client
 
 

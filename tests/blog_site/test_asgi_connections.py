@@ -14,6 +14,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import connection, connections
 
+from blog_site import page_cache
 from blog_site.asgi_db import close_request_connections
 from blog_site.redis_cache import SharedPoolRedisCache
 
@@ -65,6 +66,9 @@ def test_many_request_threads_share_a_bounded_number_of_connections(
     for thread in threads:
         thread.join(30)
     pool = caches["default"]._cache._get_connection_pool(write=False)
+    # The page cache's version key (read by every image request) goes
+    # through the same pool, not one of its own.
+    assert page_cache._sync_redis().connection_pool is pool
     assert answers == ["yes"] * 40 * 50
     assert 1 <= len(pool._connections) <= bound
 
