@@ -32,6 +32,14 @@ from bench.wrk import WrkParseError, WrkResult, run_wrk
 
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/bdg_benchdata"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+# Headers a server writes itself; the bare app leaves them to daphne.
+BARE_SKIP_HEADERS = {
+    "date",
+    "server",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+}
 
 
 @dataclass
@@ -746,15 +754,31 @@ def http_phase(
     for proc in servers.values():
         procs.append(proc.start(ready_path="/healthz"))
     page_path = urls.get("post", "/")
-    status, body, _ = fetch(servers["daphne-cached"].url + page_path)
+    status, body, page_headers = fetch(servers["daphne-cached"].url + page_path)
     if status != 200:
         raise RuntimeError(
             f"{page_path} answered {status}; cannot capture the page bytes"
         )
     body_file = work / "page.html"
     body_file.write_bytes(body)
+    # The blog's own response headers too (CSP, security headers, Vary...):
+    # the ceiling sends the same response, not just the same body. The server
+    # adds its own Date/Server and framing headers.
+    headers_file = work / "page-headers.json"
+    headers_file.write_text(
+        json.dumps(
+            [
+                [name, value]
+                for name, value in page_headers.items()
+                if name.lower() not in BARE_SKIP_HEADERS
+            ]
+        )
+    )
     log(f"captured {page_path}: {len(body)} bytes for nginx and the bare ASGI app")
-    bare_env = {"BENCH_BODY_FILE": str(body_file)}
+    bare_env = {
+        "BENCH_BODY_FILE": str(body_file),
+        "BENCH_HEADERS_FILE": str(headers_file),
+    }
     servers["nginx"] = nginx_static(body_file, work)
     servers["bare-daphne"] = daphne("bare-daphne", "bench.bare_app:app", bare_env, work)
     servers["bare-uvicorn"] = uvicorn(
