@@ -72,6 +72,23 @@ def tcp_reachable(host: str, port: int, timeout: float = 2.0) -> bool:
         return False
 
 
+def stop_process_group(
+    process: subprocess.Popen[Any] | None,
+    *,
+    sig: int = signal.SIGTERM,
+    timeout: float = 15.0,
+) -> None:
+    """Signal a server started with start_new_session, then SIGKILL if it hangs."""
+    if not process or process.poll() is not None:
+        return
+    os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
 def weed_binary() -> str:
     candidate = Path(sys.executable).parent / "weed"
     if candidate.exists():
@@ -189,14 +206,7 @@ class S3Server:
         return False
 
     def stop(self, timeout: float = 20.0) -> None:
-        if not self.process or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        stop_process_group(self.process, timeout=timeout)
 
     def env(self) -> dict[str, str]:
         return {
@@ -264,14 +274,7 @@ class DaphneServer:
         )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
-        if not self.process or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, sig)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        stop_process_group(self.process, sig=sig, timeout=timeout)
 
 
 @dataclass
@@ -452,14 +455,7 @@ class MariaDBServer:
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM (a clean shutdown), then SIGKILL if it hangs."""
-        if not self.process or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        stop_process_group(self.process, timeout=timeout)
 
     def destroy(self) -> None:
         self.stop()
