@@ -56,7 +56,10 @@ def wait_until_indexed(*posts: Post) -> None:
 
 
 @pytest.fixture
-def seed_post(superuser, seed_path: Path) -> Post:
+def seed_post(superuser, seed_path: Path, clear_cache: None) -> Post:
+    # The content version is bumped on commit, which a test's transaction
+    # never reaches: without a clean cache, a search page another test
+    # cached under the same version would be served here.
     call_command("import_posts", str(seed_path), stdout=StringIO(), stderr=StringIO())
     post = Post.objects.get()
     wait_until_indexed(post)
