@@ -101,11 +101,26 @@ class Proc:
             self.process.wait(timeout=5)
 
 
-def daphne(name: str, app: str, env: dict[str, str], workdir: Path) -> Proc:
+def daphne(
+    name: str,
+    app: str,
+    env: dict[str, str],
+    workdir: Path,
+    *,
+    serve: bool = False,
+    access_log: bool = True,
+) -> Proc:
+    """daphne's own command, or with `serve` the blog's launcher as the
+    Dockerfile runs it (`python -m blog_site.serve`, no access log unless asked).
+    `access_log=False` runs plain daphne without its access log (`-v 0`)."""
     port = free_port()
+    if serve:
+        launcher = [sys.executable, "-m", "blog_site.serve"]
+    else:
+        launcher = [str(BIN / "daphne"), *([] if access_log else ["-v", "0"])]
     return Proc(
         name=name,
-        cmd=[str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app],
+        cmd=[*launcher, "-b", "127.0.0.1", "-p", str(port), app],
         port=port,
         env=env,
         log_path=workdir / f"{name}.log",

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from bench import dataset, environment, redis_watch
 from bench.procs import REPO, Proc, daphne, granian, nginx_static, uvicorn
-from bench.report import CaseSummary, summarise
+from bench.report import CEILING_PAGES, CaseSummary, summarise
 from bench.wrk import WrkParseError, WrkResult, run_wrk
 
 DEFAULT_DATABASE_URL = "mysql://root@127.0.0.1:3306/bdg_benchdata"
@@ -369,20 +369,32 @@ def fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
 
 
 def build_cases(urls: dict[str, str], wagtail_path: str | None) -> list[Case]:
+    post = urls.get("post", "/")
     cases = [
         Case("nginx", "nginx static file (1 worker)", "nginx", "/", "reference"),
+        *(
+            Case(
+                f"bare-daphne-{key}",
+                f"bare ASGI app, daphne, {key} page (ceiling)",
+                "bare-daphne",
+                urls[key],
+                "reference",
+            )
+            for key in CEILING_PAGES
+            if key in urls
+        ),
         Case(
-            "bare-daphne",
-            "bare ASGI app, daphne (ceiling)",
-            "bare-daphne",
-            "/",
+            "bare-serve-post",
+            "bare ASGI app, blog_site.serve (the blog's daphne launcher), post page",
+            "bare-serve",
+            post,
             "reference",
         ),
         Case(
-            "bare-uvicorn", "bare ASGI app, uvicorn", "bare-uvicorn", "/", "reference"
+            "bare-uvicorn", "bare ASGI app, uvicorn", "bare-uvicorn", post, "reference"
         ),
         Case(
-            "bare-granian", "bare ASGI app, granian", "bare-granian", "/", "reference"
+            "bare-granian", "bare ASGI app, granian", "bare-granian", post, "reference"
         ),
     ]
     for key, title in (
@@ -741,10 +753,17 @@ def http_phase(
     app = "blog_site.asgi:application"
     uncached = {"PAGE_CACHE_ENABLED": "false", "POSTS_PAGE_CACHE_SECONDS": "0"}
     servers: dict[str, Proc] = {
-        "daphne-cached": daphne("daphne-cached", app, env, work),
-        "daphne-uncached": daphne("daphne-uncached", app, {**env, **uncached}, work),
+        # The blog as production runs it (blog_site.serve, see the Dockerfile).
+        "daphne-cached": daphne("daphne-cached", app, env, work, serve=True),
+        "daphne-uncached": daphne(
+            "daphne-uncached", app, {**env, **uncached}, work, serve=True
+        ),
         "daphne-djcache": daphne(
-            "daphne-djcache", app, {**env, "PAGE_CACHE_ENABLED": "false"}, work
+            "daphne-djcache",
+            app,
+            {**env, "PAGE_CACHE_ENABLED": "false"},
+            work,
+            serve=True,
         ),
         "uvicorn-cached": uvicorn("uvicorn-cached", app, env, work),
         "granian-cached": granian("granian-cached", app, env, work),
@@ -753,41 +772,26 @@ def http_phase(
     }
     for proc in servers.values():
         procs.append(proc.start(ready_path="/healthz"))
-    page_path = urls.get("post", "/")
-    status, body, page_headers = fetch(servers["daphne-cached"].url + page_path)
-    if status != 200:
-        raise RuntimeError(
-            f"{page_path} answered {status}; cannot capture the page bytes"
-        )
-    body_file = work / "page.html"
-    body_file.write_bytes(body)
-    # The blog's own response headers too (CSP, security headers, Vary...):
-    # the ceiling sends the same response, not just the same body. The server
-    # adds its own Date/Server and framing headers.
-    headers_file = work / "page-headers.json"
-    headers_file.write_text(
-        json.dumps(
-            [
-                [name, value]
-                for name, value in page_headers.items()
-                if name.lower() not in BARE_SKIP_HEADERS
-            ]
-        )
+    pages_file, body_file, page_bytes = capture_pages(
+        servers["daphne-cached"], urls, work
     )
-    log(f"captured {page_path}: {len(body)} bytes for nginx and the bare ASGI app")
-    bare_env = {
-        "BENCH_BODY_FILE": str(body_file),
-        "BENCH_HEADERS_FILE": str(headers_file),
-    }
+    bare_env = {"BENCH_PAGES_FILE": str(pages_file)}
     servers["nginx"] = nginx_static(body_file, work)
-    servers["bare-daphne"] = daphne("bare-daphne", "bench.bare_app:app", bare_env, work)
+    # The ceiling is plain daphne at its fastest (no access log, like the
+    # blog's launcher); bare-serve shows what that launcher itself changes.
+    servers["bare-daphne"] = daphne(
+        "bare-daphne", "bench.bare_app:app", bare_env, work, access_log=False
+    )
+    servers["bare-serve"] = daphne(
+        "bare-serve", "bench.bare_app:app", bare_env, work, serve=True
+    )
     servers["bare-uvicorn"] = uvicorn(
         "bare-uvicorn", "bench.bare_app:app", bare_env, work
     )
     servers["bare-granian"] = granian(
         "bare-granian", "bench.bare_app:app", bare_env, work
     )
-    for name in ("nginx", "bare-daphne", "bare-uvicorn", "bare-granian"):
+    for name in ("nginx", "bare-daphne", "bare-serve", "bare-uvicorn", "bare-granian"):
         procs.append(servers[name].start())
 
     wagtail_path = None
@@ -806,7 +810,7 @@ def http_phase(
 
     cases = build_cases(urls, wagtail_path)
     if cfg.cases:
-        cases = [c for c in cases if any(part in c.name for part in cfg.cases)]
+        cases = [c for c in cases if any(_matches(c.name, p) for p in cfg.cases)]
     app_servers = {
         n: [p.pid]
         for n, p in servers.items()
@@ -826,7 +830,7 @@ def http_phase(
         c.name: summarise(c.name, c.label, raw[c.name]) for c in cases if raw[c.name]
     }
     return {
-        "page_bytes": len(body),
+        "page_bytes": page_bytes,
         "wagtail": wagtail_facts,
         "cases": [_case_dict(c) for c in cases],
         "checks": checks,
@@ -843,6 +847,53 @@ def http_phase(
             for n, p in servers.items()
         },
     }
+
+
+def capture_pages(
+    server: Proc, urls: dict[str, str], work: Path
+) -> tuple[Path, Path, dict[str, int]]:
+    """Each ceiling page exactly as the blog sends it, for the bare ASGI app.
+
+    The body and the blog's own response headers (CSP, security headers,
+    Vary...): the ceiling sends the same response, not just the same body.
+    The server adds its own Date/Server and framing headers. Returns the
+    manifest, the post page's body (nginx serves it) and each page's size.
+    """
+    pages: dict[str, Any] = {}
+    sizes: dict[str, int] = {}
+    for key in CEILING_PAGES:
+        if key not in urls:
+            continue
+        path = urls[key]
+        # Twice: the first request may be the one that fills the cache.
+        fetch(server.url + path)
+        status, body, headers = fetch(server.url + path)
+        if status >= 400:
+            raise RuntimeError(f"{path} answered {status}; cannot capture its bytes")
+        body_file = work / f"page-{key}.bin"
+        body_file.write_bytes(body)
+        pages[path] = {
+            "status": status,
+            "headers": [
+                [name, value]
+                for name, value in headers.items()
+                if name.lower() not in BARE_SKIP_HEADERS
+            ],
+            "body_file": str(body_file),
+        }
+        sizes[key] = len(body)
+        log(f"captured {key} {path}: HTTP {status}, {len(body)} bytes")
+    post = urls.get("post", "/")
+    if post not in pages:
+        raise RuntimeError("the post page is needed for the ceiling and nginx")
+    manifest = work / "pages.json"
+    manifest.write_text(json.dumps({"default": post, "pages": pages}))
+    return manifest, Path(pages[post]["body_file"]), sizes
+
+
+def _matches(name: str, part: str) -> bool:
+    """`--cases` selection: a substring, or a prefix when it starts with ^."""
+    return name.startswith(part[1:]) if part.startswith("^") else part in name
 
 
 def _case_dict(case: Case) -> dict[str, str]:
