@@ -212,3 +212,31 @@ async def outlive_grace(server: DaphneServer, key: str) -> None:
     assert exit_status == 0
     log = server.log()
     assert "grace period over" in log and "cancelling 1 still running" in log, log
+
+
+def test_the_launcher_writes_no_access_line_per_request_unless_asked(
+    transactional_db,
+) -> None:
+    """Traefik logs every request; daphne's own line per request is opt-in."""
+    quiet = DaphneServer(env=drill_env()).start()
+    plain = DaphneServer(env=drill_env(), graceful=False).start()
+    try:
+        for server in (quiet, plain):
+            _wait_healthy(server)
+    finally:
+        quiet.stop()
+        plain.stop()
+    assert '"GET /healthz" 200' in plain.log(), plain.log()
+    assert '"GET /healthz"' not in quiet.log(), quiet.log()
+
+
+def _wait_healthy(server: DaphneServer) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{server.url} never became healthy:\n{server.log()}")
