@@ -19,11 +19,15 @@ from blog_site.page_cache import PageCacheMiddleware  # noqa: E402
 
 close_connections_after_each_request()
 
-application = ProtocolTypeRouter(
-    {
-        "http": PageCacheMiddleware(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(talk.routing.websocket_urlpatterns))
-        ),
-    }
+# The page cache sits outside the protocol router, so a cached page is
+# answered by the first callable daphne calls; it passes WebSockets through.
+application = PageCacheMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(talk.routing.websocket_urlpatterns))
+            ),
+        }
+    )
 )

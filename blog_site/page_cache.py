@@ -5,8 +5,9 @@ costs far more than rendering a cached page, so cached pages are answered
 here, on the event loop, without entering Django at all.
 
 How it stays correct:
-- Only responses a view opted into (`public_page` sets a marker header that
-  is stripped before sending) with status 200 and no Set-Cookie are stored.
+- Only responses a view opted into (`public_page` or `share` sets a marker
+  header that is stripped before sending) with status 200 (or a 302 every
+  visitor gets alike, /images) and no Set-Cookie are stored.
 - Requests carrying a session, messages cookie or Authorization header pass
   through: an author previewing a draft never reads from or writes to it.
 - Every entry remembers the content version it was rendered under. Content
@@ -31,6 +32,8 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from blog_site.redis_async import async_redis
@@ -47,6 +50,11 @@ MARKER_HEADER = b"x-bdg-page-cache"
 UNTIL_HEADER = b"x-bdg-cache-until"
 VERSION_KEY = "bdg:page-cache:version"
 BYPASS_COOKIES = ("sessionid", "messages")
+_EMPTY_BODY: Message = {"type": "http.response.body", "body": b""}
+
+
+# A page, or a redirect every visitor gets alike (media_store's /images).
+SHAREABLE_STATUSES = (200, 302)
 
 
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -54,12 +62,20 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not request.user.is_authenticated:
-            response[MARKER_HEADER.decode()] = "1"
-        return response
+        return share(request, view(request, *args, **kwargs))
 
     return wrapper
+
+
+def share(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Let the page cache give this response to every anonymous visitor.
+
+    Call only when any anonymous visitor would get the same response; only
+    a 200 or 302 to an anonymous request is marked.
+    """
+    if response.status_code in SHAREABLE_STATUSES and not request.user.is_authenticated:
+        response[MARKER_HEADER.decode()] = "1"
+    return response
 
 
 def cache_until(response: HttpResponse, timestamp: float | None) -> HttpResponse:
@@ -168,6 +184,15 @@ class _VersionSource:
             and time.monotonic() - self._read_at < self.ttl
         )
 
+    def known(self) -> bytes | None | bool:
+        """The version if it needs no Redis read now, else False (then await
+        `current()`): most requests skip creating and awaiting a coroutine."""
+        if not self.url:
+            return str(_local_version).encode()
+        if self._fresh():
+            return self._value
+        return False
+
     async def current(self) -> bytes | None:
         """The version, or None when Redis cannot be read (then nothing is served)."""
         if not self.url:
@@ -196,6 +221,9 @@ class _Entry:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    # The ASGI messages a hit sends, built once when the page is stored.
+    start: Message
+    whole: Message
 
 
 class PageCacheMiddleware:
@@ -220,7 +248,9 @@ class PageCacheMiddleware:
         key = self._key(scope)
         if key is None:
             return await self.app(scope, receive, send)
-        version = await self.versions.current()
+        version = self.versions.known()
+        if version is False:
+            version = await self.versions.current()
         if version is None:
             return await self.app(scope, receive, send)
         entry = self.entries.get(key)
@@ -231,7 +261,10 @@ class PageCacheMiddleware:
         ):
             self.entries.move_to_end(key)
             self.hits += 1
-            return await self._replay(entry, scope, send)
+            await send(entry.start)
+            if scope["method"] == "HEAD":
+                return await send(_EMPTY_BODY)
+            return await send(entry.whole)
         self.misses += 1
         await self._fill(key, version, scope, receive, send)
 
@@ -258,17 +291,6 @@ class PageCacheMiddleware:
             language,
         )
 
-    async def _replay(self, entry: _Entry, scope: Scope, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": entry.status,
-                "headers": entry.headers,
-            }
-        )
-        body = b"" if scope["method"] == "HEAD" else entry.body
-        await send({"type": "http.response.body", "body": body})
-
     async def _fill(
         self,
         key: tuple[bytes, ...],
@@ -288,7 +310,7 @@ class PageCacheMiddleware:
                 headers = list(message.get("headers") or [])
                 names = {name.lower() for name, _ in headers}
                 storable = (
-                    message["status"] == 200
+                    message["status"] in SHAREABLE_STATUSES
                     and MARKER_HEADER in names
                     and b"set-cookie" not in names
                     and scope["method"] == "GET"
@@ -316,12 +338,19 @@ class PageCacheMiddleware:
         expires = time.time() + self.ttl
         if until is not None:
             expires = min(expires, until)
+        body = b"".join(chunks)
         self.entries[key] = _Entry(
             version=version,
             expires=expires,
             status=start["status"],
             headers=start["headers"],
-            body=b"".join(chunks),
+            body=body,
+            start={
+                "type": "http.response.start",
+                "status": start["status"],
+                "headers": start["headers"],
+            },
+            whole={"type": "http.response.body", "body": body},
         )
         self.entries.move_to_end(key)
         while len(self.entries) > self.max_entries:
@@ -337,8 +366,30 @@ def _parse_cookies(raw: bytes) -> dict[str, str]:
     return cookies
 
 
+# Accept-Language values repeat (a few per browser and locale): each is
+# resolved once. Bounded, since the header is the client's to choose.
+_LANGUAGES: dict[bytes, bytes] = {}
+_LANGUAGES_MAX = 512
+
+
+@receiver(setting_changed)
+def _languages_changed(*, setting: str, **kwargs: Any) -> None:
+    # Django clears its own language lookups the same way (tests override these).
+    if setting in ("LANGUAGES", "LANGUAGE_CODE"):
+        _LANGUAGES.clear()
+
+
 def _preferred_language(header: bytes) -> bytes:
     """The supported language Django's LocaleMiddleware would pick from the header."""
+    language = _LANGUAGES.get(header)
+    if language is None:
+        if len(_LANGUAGES) >= _LANGUAGES_MAX:
+            _LANGUAGES.clear()
+        language = _LANGUAGES[header] = _resolve_language(header)
+    return language
+
+
+def _resolve_language(header: bytes) -> bytes:
     from django.utils.translation import get_supported_language_variant
     from django.utils.translation.trans_real import parse_accept_lang_header
 

@@ -1,3 +1,4 @@
+import time
 from uuid import UUID
 
 from django.conf import settings
@@ -18,10 +19,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from blog_site import page_cache
 from media_store import selectors, services, storage
 from media_store.models import Image
 from media_store.processing import CONTENT_TYPES, EXTENSIONS
 from media_store.renditions import WEBP, rendition_name
+
+# Seconds a browser may keep a redirect; the presigned URL must outlive it.
+REDIRECT_MAX_AGE = 60
+# Seconds of signature left, beyond REDIRECT_MAX_AGE, when the page cache
+# stops handing out a shared redirect.
+REDIRECT_SHARE_MARGIN = 30
 
 
 @require_safe
@@ -62,7 +70,21 @@ def image_redirect(request: HttpRequest, pk: UUID) -> HttpResponse:
     response = HttpResponseRedirect(url)
     # Shorter than the presigned URL's lifetime, so a cached redirect never
     # points at an expired signature.
-    patch_cache_control(response, private=True, max_age=60)
+    patch_cache_control(response, private=True, max_age=REDIRECT_MAX_AGE)
+    if image.public:
+        # Any visitor gets this redirect, so the ASGI page cache may answer
+        # the next ones on the event loop. A post write (publish, edit,
+        # unpublish) bumps the content version, which drops it on every
+        # replica; it is also dropped while the signature still has more
+        # than a browser's max_age plus a margin to live.
+        page_cache.share(request, response)
+        page_cache.cache_until(
+            response,
+            time.time()
+            + settings.S3_PRESIGN_SECONDS
+            - REDIRECT_MAX_AGE
+            - REDIRECT_SHARE_MARGIN,
+        )
     return response
 
 

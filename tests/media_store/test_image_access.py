@@ -8,6 +8,9 @@ S3 server.
 
 from __future__ import annotations
 
+import asyncio
+import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,9 +18,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
+from django.core.asgi import get_asgi_application
 from django.test import Client, override_settings
 
+from blog_site import page_cache
+from blog_site.page_cache import PageCacheMiddleware
 from media_store import selectors, services
 from media_store.storage import presigned_get_url
 from posts import services as post_services
@@ -288,3 +295,92 @@ def test_anything_but_a_raster_image_is_served_as_a_download(
             )
     finally:
         s3_client.delete_object(Bucket=settings.S3_BUCKET, Key=key)
+
+
+# --- Through the ASGI page cache, as daphne serves it -------------------------
+
+
+def _asgi_get(
+    app: Any, path: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, dict[bytes, bytes]]:
+    async def get() -> tuple[int, dict[bytes, bytes]]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver"), *(headers or [])],
+            "client": ("127.0.0.1", 40000),
+            "server": ("testserver", 80),
+        }
+        communicator = ApplicationCommunicator(app, scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(10)
+        while (await communicator.receive_output(10)).get("more_body"):
+            pass
+        await communicator.wait(10)
+        return start["status"], {n.lower(): v for n, v in start["headers"]}
+
+    return asyncio.run(get())
+
+
+@pytest.fixture
+def cached_app() -> Any:
+    """The page cache in front of Django, reading the version on every request."""
+    app = PageCacheMiddleware(get_asgi_application())
+    app.versions.ttl = 0
+    return app
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_cache_shares_redirects_to_public_images_only(
+    cached_app: Any, used_by: Any
+) -> None:
+    image = services.image_create(
+        file=image_bytes("PNG", (61, 40)), uploader=UserFactory(is_staff=True)
+    )
+    url = f"/images/{image.pk}"
+    used_by(image)  # by a draft only
+
+    assert [_asgi_get(cached_app, url)[0] for _ in range(2)] == [404, 404]
+    assert cached_app.hits == 0
+
+    used_by(image, public=True)  # the post is published
+    first, second = _asgi_get(cached_app, url), _asgi_get(cached_app, url)
+    assert first[0] == second[0] == 302
+    assert first[1][b"location"] == second[1][b"location"]
+    assert (
+        urlsplit(second[1][b"location"].decode()).netloc
+        == urlsplit(settings.S3_PUBLIC_ENDPOINT_URL).netloc
+    )
+    assert page_cache.MARKER_HEADER not in second[1]
+    assert cached_app.hits == 1
+    # A signed-in visitor is always answered by Django.
+    _asgi_get(cached_app, url, [(b"cookie", b"sessionid=abc")])
+    assert cached_app.hits == 1
+
+    used_by(image, public=False)  # an edit drops it from the published post
+
+    assert _asgi_get(cached_app, url)[0] == 404
+    assert cached_app.hits == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shared_redirect_is_dropped_while_its_signature_still_has_time(
+    cached_app: Any, used_by: Any
+) -> None:
+    """A browser may follow a redirect for max_age seconds after getting it."""
+    image = services.image_create(file=image_bytes("PNG", (62, 40)))
+    used_by(image, public=True)
+    before = time.time()
+    status, headers = _asgi_get(cached_app, f"/images/{image.pk}")
+    assert status == 302
+    max_age = re.search(rb"max-age=(\d+)", headers[b"cache-control"])
+    assert max_age is not None
+    (entry,) = cached_app.entries.values()
+    assert entry.expires + int(max_age[1]) < before + settings.S3_PRESIGN_SECONDS
