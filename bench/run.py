@@ -696,11 +696,12 @@ def _has_posts(env: dict[str, str]) -> bool:
     done = manage(
         env, "shell", "-c", "from posts.models import Post; print(Post.objects.count())"
     )
-    return (
-        done.returncode == 0
-        and done.stdout.strip().isdigit()
-        and int(done.stdout.strip()) > 0
-    )
+    # Django 5.2's shell first prints how many objects it imported by itself,
+    # so the count is the last line (reading the whole output made every
+    # --reuse-data run import the data set again).
+    lines = done.stdout.strip().splitlines()
+    count = lines[-1].strip() if lines else ""
+    return done.returncode == 0 and count.isdigit() and int(count) > 0
 
 
 def measure_queries(
