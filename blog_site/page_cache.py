@@ -14,7 +14,8 @@ How it stays correct:
   writes bump one version key in Redis (`content_version_bump`), so every
   replica drops its stale pages on the next read. The version is read at
   most every `PAGE_CACHE_VERSION_TTL` seconds per process (default 0.25 s),
-  which keeps an edit visible everywhere within a second.
+  in the background for up to `PAGE_CACHE_VERSION_STALE` more (0.5 s), which
+  keeps an edit visible everywhere within a second.
 - A view may cap an entry's life (`x-bdg-cache-until`), e.g. up to the next
   scheduled post's publication time, since that change has no write behind it.
 """
@@ -168,13 +169,20 @@ class _VersionSource:
     # socket timeouts; a page must not wait on Redis longer than this.
     timeout = 0.5
 
-    def __init__(self, url: str, ttl: float) -> None:
+    def __init__(self, url: str, ttl: float, stale: float = 0.5) -> None:
         self.url = url
         self.ttl = ttl
+        # Past the TTL, the last value is still used for up to `stale` more
+        # seconds while one read runs in the background, so no request waits
+        # on Redis (a round trip every TTL for every request in flight was
+        # the cached pages' latency tail on a busy machine). Another
+        # replica's write is then seen within ttl + stale (0.75 s).
+        self.stale = stale
         self._value: bytes | None = None
         self._read_at = 0.0
         self._local = -1
         self._lock = asyncio.Lock()
+        self.refreshing: asyncio.Task[None] | None = None
 
     def _fresh(self) -> bool:
         # A bump in this process (the replica that took the write) is seen at
@@ -185,11 +193,18 @@ class _VersionSource:
         )
 
     def known(self) -> bytes | None | bool:
-        """The version if it needs no Redis read now, else False (then await
-        `current()`): most requests skip creating and awaiting a coroutine."""
+        """The version if it needs no waiting on Redis now, else False (then
+        await `current()`): most requests skip creating a coroutine."""
         if not self.url:
             return str(_local_version).encode()
-        if self._fresh():
+        if self._local != _local_version:
+            return False
+        age = time.monotonic() - self._read_at
+        if age < self.ttl:
+            return self._value
+        if age < self.ttl + self.stale and self._value is not None:
+            if self.refreshing is None:
+                self.refreshing = asyncio.ensure_future(self._refresh())
             return self._value
         return False
 
@@ -200,18 +215,28 @@ class _VersionSource:
         if self._fresh():
             return self._value
         async with self._lock:
-            if self._fresh():
-                return self._value
-            local = _local_version
-            try:
-                async with asyncio.timeout(self.timeout):
-                    value = await async_redis(self.url).get(VERSION_KEY)
-                self._value = b"%d:%s" % (local, b"0" if value is None else value)
-            except Exception:  # noqa: BLE001 - Redis down: fall through to Django
-                self._value = None
-            self._local = local
-            self._read_at = time.monotonic()
+            if not self._fresh():
+                await self._read()
             return self._value
+
+    async def _refresh(self) -> None:
+        try:
+            async with self._lock:
+                if not self._fresh():
+                    await self._read()
+        finally:
+            self.refreshing = None
+
+    async def _read(self) -> None:
+        local = _local_version
+        try:
+            async with asyncio.timeout(self.timeout):
+                value = await async_redis(self.url).get(VERSION_KEY)
+            self._value = b"%d:%s" % (local, b"0" if value is None else value)
+        except Exception:  # noqa: BLE001 - Redis down: fall through to Django
+            self._value = None
+        self._local = local
+        self._read_at = time.monotonic()
 
 
 @dataclass(slots=True)
@@ -237,7 +262,9 @@ class PageCacheMiddleware:
         self.ttl: float = getattr(settings, "PAGE_CACHE_SECONDS", 300)
         self.enabled: bool = getattr(settings, "PAGE_CACHE_ENABLED", True)
         self.versions = _VersionSource(
-            settings.REDIS_URL, getattr(settings, "PAGE_CACHE_VERSION_TTL", 0.25)
+            settings.REDIS_URL,
+            getattr(settings, "PAGE_CACHE_VERSION_TTL", 0.25),
+            getattr(settings, "PAGE_CACHE_VERSION_STALE", 0.5),
         )
         self.hits = 0
         self.misses = 0

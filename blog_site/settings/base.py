@@ -410,6 +410,9 @@ PAGE_CACHE_ENABLED: bool = env.bool("PAGE_CACHE_ENABLED", default=True)
 PAGE_CACHE_SECONDS: int = env.int("PAGE_CACHE_SECONDS", default=300)
 PAGE_CACHE_MAX_ENTRIES: int = env.int("PAGE_CACHE_MAX_ENTRIES", default=1000)
 PAGE_CACHE_VERSION_TTL: float = env.float("PAGE_CACHE_VERSION_TTL", default=0.25)
+# Past the TTL, the last version keeps serving for this long while it is read
+# again in the background (TTL + this bounds how late a replica sees a write).
+PAGE_CACHE_VERSION_STALE: float = env.float("PAGE_CACHE_VERSION_STALE", default=0.5)
 
 # --- api ----------------------------------------------------------------------
 

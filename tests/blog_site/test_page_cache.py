@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import redis
 from asgiref.testing import ApplicationCommunicator
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.test import override_settings
 
@@ -27,6 +29,7 @@ def _urls() -> Iterator[None]:
 def _app(**overrides: object) -> PageCacheMiddleware:
     app = PageCacheMiddleware(get_asgi_application())
     app.versions.ttl = 0  # read the shared version on every request
+    app.versions.stale = 0
     for name, value in overrides.items():
         setattr(app, name, value)
     return app
@@ -140,3 +143,22 @@ async def test_with_redis_down_pages_pass_through_to_django() -> None:
     second = await _get(app, "/shared")
     assert (first[0], second[0]) == (200, 200)
     assert page_cache_urls.CALLS["shared"] == 2
+
+
+async def test_another_replicas_write_is_read_in_the_background_past_the_ttl() -> None:
+    # Past the TTL, a request does not wait on Redis: it gets the page of the
+    # last version read and starts one read; the next requests see the write.
+    app = _app()
+    app.versions.stale = 3600
+    await _get(app, "/shared")
+    assert (await _get(app, "/shared"))[2] == b"shared 1"
+    if app.versions.refreshing is not None:  # started before the write
+        await app.versions.refreshing
+
+    redis.Redis.from_url(settings.REDIS_URL).incr(page_cache.VERSION_KEY)
+
+    assert (await _get(app, "/shared"))[2] == b"shared 1"
+    refreshing = app.versions.refreshing
+    assert refreshing is not None
+    await refreshing
+    assert (await _get(app, "/shared"))[2] == b"shared 2"
