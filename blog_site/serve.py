@@ -279,7 +279,7 @@ class GracefulCommandLineInterface(CommandLineInterface):
 
     def run(self, args: list[str]) -> None:
         # daphne writes an access line per request to stdout at its default
-        # verbosity (a formatted line and a write per request, a tenth of a
+        # verbosity (a formatted line and a write per request, about 5% of a
         # cached page's cost); Traefik's access log already has every request.
         asked = any(a == "--access-log" or a.startswith("--access-log=") for a in args)
         if not asked:
