@@ -268,6 +268,10 @@ class PageCacheMiddleware:
         )
         self.hits = 0
         self.misses = 0
+        self.refilling: dict[tuple[bytes, ...], asyncio.Future[None]] = {}
+        # How long a request waits for another one re-rendering its page
+        # before it asks Django itself.
+        self.refill_wait: float = getattr(settings, "PAGE_CACHE_REFILL_WAIT", 5.0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.enabled or scope["type"] != "http":
@@ -287,13 +291,42 @@ class PageCacheMiddleware:
             and entry.expires > time.time()
         ):
             self.entries.move_to_end(key)
-            self.hits += 1
-            await send(entry.start)
-            if scope["method"] == "HEAD":
-                return await send(_EMPTY_BODY)
-            return await send(entry.whole)
+            return await self._replay(entry, scope, send)
         self.misses += 1
-        await self._fill(key, version, scope, receive, send)
+        if entry is None:
+            return await self._fill(key, version, scope, receive, send)
+        # A page that was stored before went stale (a write, or its time was
+        # up): every request in flight for it misses at once. One of them
+        # renders it again; the others wait for that and replay it, instead
+        # of all queueing for Django's threads together.
+        pending = self.refilling.get(key)
+        if pending is None:
+            self.refilling[key] = pending = asyncio.get_running_loop().create_future()
+            try:
+                return await self._fill(key, version, scope, receive, send)
+            finally:
+                del self.refilling[key]
+                pending.set_result(None)
+        try:
+            async with asyncio.timeout(self.refill_wait):
+                await asyncio.shield(pending)
+        except TimeoutError:
+            pass
+        entry = self.entries.get(key)
+        if (
+            entry is not None
+            and entry.version == version
+            and entry.expires > time.time()
+        ):
+            return await self._replay(entry, scope, send)
+        await self.app(scope, receive, send)
+
+    async def _replay(self, entry: _Entry, scope: Scope, send: Send) -> None:
+        self.hits += 1
+        await send(entry.start)
+        if scope["method"] == "HEAD":
+            return await send(_EMPTY_BODY)
+        await send(entry.whole)
 
     def _key(self, scope: Scope) -> tuple[bytes, ...] | None:
         if scope["method"] not in ("GET", "HEAD"):

@@ -34,7 +34,25 @@ def expired(request: HttpRequest) -> HttpResponse:
     return cache_until(HttpResponse(f"expired {_count('expired')}"), 1.0)
 
 
+# Set by a test to make `flaky` stop marking its page as shareable.
+FLAKY_SHARED = {"value": True}
+
+
+def flaky(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(f"flaky {_count('flaky')}")
+    if FLAKY_SHARED["value"]:
+        response[public_page_marker()] = "1"
+    return response
+
+
+def public_page_marker() -> str:
+    from blog_site.page_cache import MARKER_HEADER
+
+    return MARKER_HEADER.decode()
+
+
 urlpatterns = [
+    path("flaky", flaky),
     path("shared", shared),
     path("private", private),
     path("cookie", sets_cookie),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -162,3 +163,37 @@ async def test_another_replicas_write_is_read_in_the_background_past_the_ttl() -
     assert refreshing is not None
     await refreshing
     assert (await _get(app, "/shared"))[2] == b"shared 2"
+
+
+async def test_a_stale_page_is_rendered_once_for_all_requests_waiting_on_it() -> None:
+    # After a write every request in flight for a page misses together; one
+    # renders it and the others replay that, rather than all entering Django.
+    app = _app()
+    await _get(app, "/shared")
+    page_cache.content_version_bump()
+
+    pages = await asyncio.gather(*(_get(app, "/shared") for _ in range(8)))
+
+    assert [body for _status, _headers, body in pages] == [b"shared 2"] * 8
+    assert page_cache_urls.CALLS["shared"] == 2
+
+
+async def test_waiters_on_a_page_no_longer_shareable_reach_django() -> None:
+    app = _app()
+    page_cache_urls.FLAKY_SHARED["value"] = True
+    try:
+        await _get(app, "/flaky")
+        page_cache.content_version_bump()
+        page_cache_urls.FLAKY_SHARED["value"] = False
+
+        pages = await asyncio.gather(*(_get(app, "/flaky") for _ in range(4)))
+    finally:
+        page_cache_urls.FLAKY_SHARED["value"] = True
+
+    assert sorted(body for _status, _headers, body in pages) == [
+        b"flaky 2",
+        b"flaky 3",
+        b"flaky 4",
+        b"flaky 5",
+    ]
+    assert page_cache_urls.CALLS["flaky"] == 5
