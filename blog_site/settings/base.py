@@ -130,6 +130,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Threads that run HTTP requests' synchronous code under ASGI
+# (blog_site/asgi_pool.py). Each keeps its own database connection, so this
+# also bounds a process's connections to MariaDB for HTTP.
+DJANGO_SYNC_THREADS: int = env.int("DJANGO_SYNC_THREADS", default=8)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
