@@ -72,7 +72,8 @@ def post_get_for_view(
     queryset = _with_relations(Post.objects.visible_to(user)).defer(*deferred)
     if with_tags:
         queryset = queryset.prefetch_related("tags")
-    return queryset.filter(slug=slug).first()
+    # Slugs are unique: no ORDER BY to build (`first()` would add one).
+    return next(iter(queryset.filter(slug=slug).order_by()[:1]), None)
 
 
 def post_get_redirect(*, old_slug: str) -> Post | None:

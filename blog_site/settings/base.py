@@ -154,10 +154,10 @@ if REDIS_URL:
             "OPTIONS": {
                 "socket_connect_timeout": 1,
                 "socket_timeout": 1,
-                # Under ASGI every request's sync code runs in a thread of
-                # its own; a blocking pool keeps the process at a fixed
-                # number of connections however many are in flight (a cache
-                # call holds one for well under a millisecond).
+                # A blocking pool keeps the process at a fixed number of
+                # connections however many threads call at once (the HTTP
+                # pool, Channels' worker; a cache call holds one for well
+                # under a millisecond).
                 "pool_class": "redis.BlockingConnectionPool",
                 "max_connections": env.int("REDIS_CACHE_MAX_CONNECTIONS", default=8),
                 "timeout": 1,
