@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import RedisError
 
-from blog_site.redis_cache import SharedPoolRedisCache
+from blog_site.redis_cache import SharedClientRedisCacheClient, SharedPoolRedisCache
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def _missing_key(key: Any, *args: Any, **kwargs: Any) -> Any:
     raise ValueError(f"Key {key!r} not found (cache unavailable)")
 
 
-class ResilientRedisCacheClient(RedisCacheClient):
+class ResilientRedisCacheClient(SharedClientRedisCacheClient):
     add = _degrade(lambda *a, **k: False)(RedisCacheClient.add)
     get = _degrade(_default)(RedisCacheClient.get)
     set = _degrade(lambda *a, **k: None)(RedisCacheClient.set)

@@ -50,7 +50,14 @@ class Image(models.Model):
         return self.alt or str(self.id)
 
     def get_absolute_url(self) -> str:
-        return reverse("media_store:image", kwargs={"pk": self.pk})
+        # A post page asks up to eight times for its thumbnail's URL (preload,
+        # srcsets, social cards, JSON-LD) and the key never changes: reverse()
+        # once per instance.
+        url: str | None = self.__dict__.get("_absolute_url")
+        if url is None:
+            url = reverse("media_store:image", kwargs={"pk": self.pk})
+            self.__dict__["_absolute_url"] = url
+        return url
 
     @property
     def content_type(self) -> str:

@@ -40,7 +40,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @public_post_page
 def post_detail(request: HttpRequest, category: str, slug: str) -> HttpResponse:
-    post = selectors.post_get_for_view(slug=slug, user=request.user, with_source=False)
+    post = selectors.post_get_for_view(
+        slug=slug, user=request.user, with_source=False, with_tags=False
+    )
     if post is None:
         moved = selectors.post_get_redirect(old_slug=slug)
         if moved is not None and moved.is_public:
@@ -49,14 +51,15 @@ def post_detail(request: HttpRequest, category: str, slug: str) -> HttpResponse:
     if post.category.slug != category:
         # The post moved to another category (or the category was renamed).
         return HttpResponsePermanentRedirect(post.get_absolute_url())
-    previous, following = selectors.post_neighbours(post=post)
+    links = selectors.post_page_links(post=post)
     return render(
         request,
         "posts/post_detail.html",
         {
             "post": post,
-            "previous_post": previous,
-            "next_post": following,
+            "tags": links.tags,
+            "previous_post": links.previous,
+            "next_post": links.next,
             "is_preview": not post.is_public,
         },
     )

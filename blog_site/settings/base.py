@@ -130,6 +130,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Threads that run HTTP requests' synchronous code under ASGI
+# (blog_site/asgi_pool.py). Each keeps its own database connection, so this
+# also bounds a process's connections to MariaDB for HTTP.
+DJANGO_SYNC_THREADS: int = env.int("DJANGO_SYNC_THREADS", default=8)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -150,10 +154,10 @@ if REDIS_URL:
             "OPTIONS": {
                 "socket_connect_timeout": 1,
                 "socket_timeout": 1,
-                # Under ASGI every request's sync code runs in a thread of
-                # its own; a blocking pool keeps the process at a fixed
-                # number of connections however many are in flight (a cache
-                # call holds one for well under a millisecond).
+                # A blocking pool keeps the process at a fixed number of
+                # connections however many threads call at once (the HTTP
+                # pool, Channels' worker; a cache call holds one for well
+                # under a millisecond).
                 "pool_class": "redis.BlockingConnectionPool",
                 "max_connections": env.int("REDIS_CACHE_MAX_CONNECTIONS", default=8),
                 "timeout": 1,

@@ -27,13 +27,14 @@ def absolute(path: str) -> str:
 @register.simple_tag
 def post_jsonld(post: Post) -> SafeString:
     """A schema.org BlogPosting; a data block, never executed, so CSP allows it."""
+    url = absolute(post.get_absolute_url())
     data: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "BlogPosting",
         "headline": post.title,
         "description": post.summary,
-        "url": absolute(post.get_absolute_url()),
-        "mainEntityOfPage": absolute(post.get_absolute_url()),
+        "url": url,
+        "mainEntityOfPage": url,
         "datePublished": post.published_at.isoformat() if post.published_at else None,
         "dateModified": post.updated_at.isoformat(),
         "author": {

@@ -1,8 +1,10 @@
-"""Connections under ASGI: one Redis pool per process, no database connection
-left behind by a finished request (issue 8 found both)."""
+"""Connections under ASGI: one Redis pool per process, and HTTP requests on a
+fixed pool of threads that keep and reuse their database connections (issue 8
+found a new connection of each kind per request)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -10,12 +12,11 @@ import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.core.cache import caches
-from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import connection, connections
 
 from blog_site import page_cache
-from blog_site.asgi_db import close_request_connections
+from blog_site.asgi_pool import PooledASGIHandler
 from blog_site.redis_cache import SharedPoolRedisCache
 
 
@@ -73,62 +74,96 @@ def test_many_request_threads_share_a_bounded_number_of_connections(
     assert 1 <= len(pool._connections) <= bound
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_asgi_request_closes_its_database_connection_when_it_ends() -> None:
-    seen: dict[str, Any] = {}
+SCOPE = {
+    "type": "http",
+    "method": "GET",
+    "path": "/healthz",
+    "query_string": b"",
+    "headers": [(b"host", b"testserver")],
+    "scheme": "http",
+    "server": ("testserver", 80),
+    "client": ("127.0.0.1", 1234),
+}
 
-    def view_thread_state(**kwargs: Any) -> None:
-        # Runs in the request's own thread, after the asgi_db receiver.
-        seen["open_after"] = connection.connection is not None
 
-    def touch_db(**kwargs: Any) -> None:
+def _get(app: PooledASGIHandler, count: int = 1) -> list[int]:
+    """Statuses of `count` concurrent GETs of /healthz through `app`."""
+
+    async def one() -> int:
+        communicator = ApplicationCommunicator(app, dict(SCOPE))
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(10)
+        await communicator.receive_output(10)
+        await communicator.wait(10)
+        return start["status"]
+
+    async def run() -> list[int]:
+        return list(await asyncio.gather(*(one() for _ in range(count))))
+
+    return async_to_sync(run)()
+
+
+@pytest.fixture
+def pooled(settings: Any) -> Any:
+    """A handler on a pool of two threads, and what each request saw in them."""
+    settings.DJANGO_SYNC_THREADS = 2
+    app = PooledASGIHandler()
+    seen: list[tuple[str, str, int]] = []
+
+    def started(**kwargs: Any) -> None:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        seen["open_during"] = connection.connection is not None
+            cursor.execute("SELECT CONNECTION_ID()")
+            (connection_id,) = cursor.fetchone()
+        seen.append(("started", threading.current_thread().name, connection_id))
 
-    import blog_site.asgi  # noqa: F401 - installs the receiver
+    def finished(**kwargs: Any) -> None:
+        seen.append(("finished", threading.current_thread().name, 0))
 
-    request_started.connect(touch_db)
-    request_finished.connect(view_thread_state, sender=ASGIHandler)
+    request_started.connect(started)
+    request_finished.connect(finished, sender=PooledASGIHandler)
     try:
-        app = ASGIHandler()
-        communicator = ApplicationCommunicator(
-            app,
-            {
-                "type": "http",
-                "method": "GET",
-                "path": "/healthz",
-                "query_string": b"",
-                "headers": [(b"host", b"testserver")],
-                "scheme": "http",
-                "server": ("testserver", 80),
-                "client": ("127.0.0.1", 1234),
-            },
-        )
-
-        async def run() -> int:
-            await communicator.send_input({"type": "http.request", "body": b""})
-            start = await communicator.receive_output(5)
-            await communicator.receive_output(5)
-            await communicator.wait(5)
-            return start["status"]
-
-        assert async_to_sync(run)() == 200
+        yield app, seen
     finally:
-        request_started.disconnect(touch_db)
-        request_finished.disconnect(view_thread_state, sender=ASGIHandler)
-    assert seen["open_during"] is True
-    assert seen["open_after"] is False
+        request_started.disconnect(started)
+        request_finished.disconnect(finished, sender=PooledASGIHandler)
+        # Pool threads keep their connections: close them before the test
+        # database goes away.
+        for _ in range(4):
+            app.executor.submit(connections.close_all).result(10)
+        app.executor.shutdown()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_receiver_leaves_a_connection_inside_a_transaction_alone() -> None:
-    from django.db import transaction
+def test_requests_run_on_the_pool_and_reuse_its_database_connections(
+    pooled: Any,
+) -> None:
+    app, seen = pooled
+    assert _get(app, 20) == [200] * 20
+    assert _get(app, 20) == [200] * 20
+    started = [row for row in seen if row[0] == "started"]
+    assert len(started) == 40
+    assert len([row for row in seen if row[0] == "finished"]) == 40
+    # request_started and request_finished (Django's close_old_connections)
+    # run in the pool thread that owns the connection.
+    assert {thread for _, thread, _ in seen} <= {"django-sync_0", "django-sync_1"}
+    # One connection per pool thread, kept from request to request.
+    assert 1 <= len({connection_id for _, _, connection_id in started}) <= 2
 
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        close_request_connections()
-        assert connection.connection is not None
-    close_request_connections()
-    assert all(c.connection is None for c in connections.all(initialized_only=True))
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pool_connection_killed_on_the_server_is_replaced_before_use(
+    pooled: Any,
+) -> None:
+    # A MariaDB restart (or wait_timeout) breaks connections kept for reuse:
+    # CONN_HEALTH_CHECKS makes the next request notice and reconnect instead
+    # of failing.
+    app, seen = pooled
+    assert _get(app, 4) == [200] * 4
+    kept = {connection_id for kind, _, connection_id in seen if kind == "started"}
+    with connection.cursor() as cursor:
+        for connection_id in kept:
+            cursor.execute("KILL CONNECTION %s", [connection_id])
+    seen.clear()
+    assert _get(app, 4) == [200] * 4
+    fresh = {connection_id for kind, _, connection_id in seen if kind == "started"}
+    assert fresh and not fresh & kept

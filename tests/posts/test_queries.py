@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {
     "home": 2,  # count + page of posts with category/author/thumbnail joined
     "category": 3,  # category + count + page
-    "post": 3,  # post with joins + its tags + previous/next in one UNION
+    "post": 2,  # post with joins + its tags and previous/next in one UNION
 }
 
 
