@@ -17,6 +17,8 @@ from redis import asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from blog_site.redis_pools import AsyncIdleClosingBlockingConnectionPool
+
 _clients: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict[str, aioredis.Redis]
 ] = weakref.WeakKeyDictionary()
@@ -29,7 +31,7 @@ def async_redis(url: str | None = None) -> aioredis.Redis:
     clients = _clients.setdefault(loop, {})
     client = clients.get(url)
     if client is None:
-        pool = aioredis.BlockingConnectionPool.from_url(
+        pool = AsyncIdleClosingBlockingConnectionPool.from_url(
             url,
             # A fixed bound: awaiting a free connection costs far less than
             # a pool that grows with every request in flight.
@@ -41,6 +43,7 @@ def async_redis(url: str | None = None) -> aioredis.Redis:
             # to Django, the chat by closing with 4013 so clients back off).
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
             health_check_interval=30,
+            idle_close_seconds=settings.REDIS_IDLE_CLOSE_SECONDS,
         )
         client = clients[url] = aioredis.Redis(connection_pool=pool)
     return client

@@ -142,6 +142,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL: str = env.str("REDIS_URL", default="")
 # The async client shared by the page cache and the chat (redis_async.py).
 REDIS_ASYNC_MAX_CONNECTIONS: int = env.int("REDIS_ASYNC_MAX_CONNECTIONS", default=16)
+# Both pools close their connections after this long without use
+# (redis_pools.py); 0 keeps them open for the life of the process.
+REDIS_IDLE_CLOSE_SECONDS: float = env.float("REDIS_IDLE_CLOSE_SECONDS", default=30.0)
 
 if REDIS_URL:
     CACHES = {
@@ -158,9 +161,10 @@ if REDIS_URL:
                 # connections however many threads call at once (the HTTP
                 # pool, Channels' worker; a cache call holds one for well
                 # under a millisecond).
-                "pool_class": "redis.BlockingConnectionPool",
+                "pool_class": "blog_site.redis_pools.IdleClosingBlockingConnectionPool",
                 "max_connections": env.int("REDIS_CACHE_MAX_CONNECTIONS", default=8),
                 "timeout": 1,
+                "idle_close_seconds": REDIS_IDLE_CLOSE_SECONDS,
             },
         }
     }
