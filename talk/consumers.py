@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -79,6 +80,11 @@ def language_of(scope: dict[str, Any]) -> str:
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
+    # No channel of its own on the layer: room events reach the connection
+    # through its replica's hub (talk.hub), so a per-connection subscription
+    # (pub/sub) or receive loop (core layer) would only cost Redis work on
+    # every connect and leave.
+    channel_layer_alias = None
     slug: str = ""
     room: Room | None = None
     name: str = ""
@@ -128,6 +134,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await super().dispatch(message)
 
     async def connect(self) -> None:
+        # The connection's id in the room's presence and in the hub.
+        self.channel_name = f"talk.{uuid.uuid4().hex}"
         self.slug = self.scope["url_route"]["kwargs"]["room"]
         self.sent: deque[float] = deque()
         self.delivery = asyncio.Lock()
@@ -592,8 +600,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         "chat.rename": _on_rename,
     }
 
-    # The same events sent to this connection's own channel, should anything
-    # address one connection; the room's group reaches it through the hub.
+    # The same events as ASGI messages (the hub calls room_event directly).
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         await self.room_event(event, EventFrames(event))
