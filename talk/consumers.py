@@ -1,7 +1,8 @@
 """The room's WebSocket endpoint: speaks docs/talk-protocol.md, nothing else.
 
 Writes go through talk.services, reads through talk.selectors, events to the
-room through talk.broadcast; presence and rate limits through talk.state.
+room through talk.broadcast and from it through the replica's hub (talk.hub);
+presence and rate limits through talk.state.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -26,11 +29,13 @@ from redis.exceptions import RedisError
 from blog_site.net import client_ip
 from talk import selectors, services
 from talk.backlog import get_backlog
-from talk.broadcast import room_broadcast_async, room_group
+from talk.broadcast import room_broadcast_async
+from talk.hub import RoomHub, hub_join
 from talk.identity import SESSION_NAME_KEY, anon_hash, session_name
 from talk.models import Message, Room
 from talk.names import InvalidName, alternatives, clean_name, random_name
 from talk.protocol import (
+    EventFrames,
     ProtocolError,
     ack_count,
     dumps,
@@ -75,6 +80,11 @@ def language_of(scope: dict[str, Any]) -> str:
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
+    # No channel of its own on the layer: room events reach the connection
+    # through its replica's hub (talk.hub), so a per-connection subscription
+    # (pub/sub) or receive loop (core layer) would only cost Redis work on
+    # every connect and leave.
+    channel_layer_alias = None
     slug: str = ""
     room: Room | None = None
     name: str = ""
@@ -95,14 +105,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
     frames_sent: int = 0
     frames_acked: int = 0
     unacked_bytes: int = 0
-    # Messages that arrived ahead of a missing seq, held for the reorder
-    # window (seq -> event), and the task that fills the gap when it ends.
-    reorder: asyncio.Task[None] | None = None
+    # The replica's hub for this room (talk.hub), once joined.
+    hub: RoomHub | None = None
+    # The over-capacity count in flight, kept referenced until it is done.
+    counting: asyncio.Task[None] | None = None
+    # Handles the client's frames other than acks (see receive).
+    worker: asyncio.Task[None] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.unacked: deque[int] = deque()
-        self.held: dict[int, dict[str, Any]] = {}
+        # Room events from the hub that wait while this connection is busy
+        # delivering something else (see room_event).
+        self.inbox: deque[tuple[dict[str, Any], EventFrames]] = deque()
+        # Client frames waiting for the worker; None stops it.
+        self.requests: asyncio.Queue[dict[str, Any] | ProtocolError | None] = (
+            asyncio.Queue()
+        )
 
     # --- connection ---------------------------------------------------------
 
@@ -115,6 +134,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await super().dispatch(message)
 
     async def connect(self) -> None:
+        # The connection's id in the room's presence and in the hub.
+        self.channel_name = f"talk.{uuid.uuid4().hex}"
         self.slug = self.scope["url_route"]["kwargs"]["room"]
         self.sent: deque[float] = deque()
         self.delivery = asyncio.Lock()
@@ -164,33 +185,35 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 refresh=True,
             )
         self.name, self.count, self.joined = candidate, result.count, True
-        await self.channel_layer.group_add(room_group(self.slug), self.channel_name)
-        await self.accept()
-        # Announced before the hello, so that whoever connects after this
-        # client has its hello never hears of it as a new arrival. A second tab
-        # of the same visitor is not a new arrival at all.
-        if result.other_tabs == 0:
-            await room_broadcast_async(
-                self.slug,
+        # Room events wait in the inbox until the hello is out.
+        async with self._delivering():
+            self.hub = await hub_join(room=self.room, member=self)
+            await self.accept()
+            # Announced before the hello, so that whoever connects after this
+            # client has its hello never hears of it as a new arrival. A second
+            # tab of the same visitor is not a new arrival at all.
+            if result.other_tabs == 0:
+                await room_broadcast_async(
+                    self.slug,
+                    {
+                        "type": "chat.join",
+                        "name": self.name,
+                        "count": self.count,
+                        "sid": self.sid,
+                    },
+                )
+            history, self.last_seq = await database_sync_to_async(self._history)()
+            await self.send_frame(
                 {
-                    "type": "chat.join",
+                    "type": "hello",
+                    "room": self.slug,
                     "name": self.name,
                     "count": self.count,
-                    "sid": self.sid,
-                },
+                    "history": history,
+                    "ack_every": settings.TALK_ACK_EVERY,
+                    "max_unacked": settings.TALK_MAX_UNACKED,
+                }
             )
-        history, self.last_seq = await database_sync_to_async(self._history)()
-        await self.send_frame(
-            {
-                "type": "hello",
-                "room": self.slug,
-                "name": self.name,
-                "count": self.count,
-                "history": history,
-                "ack_every": settings.TALK_ACK_EVERY,
-                "max_unacked": settings.TALK_MAX_UNACKED,
-            }
-        )
         self.heartbeat = asyncio.create_task(self._heartbeat())
 
     def _identity(self) -> str:
@@ -229,8 +252,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.heartbeat is not None:
             self.heartbeat.cancel()
-        if self.reorder is not None:
-            self.reorder.cancel()
+        if self.worker is not None:
+            # What the client sent before it went is still handled (stored),
+            # as when frames were handled in the consumer's own loop.
+            self.requests.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await self.worker
         if not self.joined:
             return
         try:
@@ -253,11 +280,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not self.joined:
             return None
         self.joined = False
-        left = await get_state().leave(
+        if self.hub is not None:
+            self.hub.discard(self)
+            self.hub = None
+        self.inbox.clear()
+        return await get_state().leave(
             room=self.slug, channel=self.channel_name, sid=self.sid
         )
-        await self.channel_layer.group_discard(room_group(self.slug), self.channel_name)
-        return left
 
     async def close(
         self, code: int | bool | None = None, reason: str | None = None
@@ -266,9 +295,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await super().close(code=code, reason=reason)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
+        text = dumps(frame)
+        await self.send_text(text, len(text.encode()))
+
+    async def send_text(self, text: str, size: int) -> None:
+        """Send an encoded frame of `size` bytes, counting it as unacknowledged."""
         if self.closing:
             return
-        text = dumps(frame)
         try:
             await self.send(text_data=text)
         except Exception:  # noqa: BLE001
@@ -281,7 +314,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.closing = True
             return
         self.frames_sent += 1
-        size = len(text.encode())
         self.unacked.append(size)
         self.unacked_bytes += size
         if self._over_capacity():
@@ -319,8 +351,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
         # Closed before it is counted, so nothing more is queued for it; its
         # buffer goes when the close handshake times out (autobahn aborts the
-        # connection after closeHandshakeTimeout).
+        # connection after closeHandshakeTimeout). Counted in the background:
+        # the hub may be fanning a message out, and the others must not wait
+        # for a Redis round trip.
         await self.close(code=CLOSE_OVER_CAPACITY)
+        self.counting = asyncio.create_task(self._count_over_capacity())
+
+    async def _count_over_capacity(self) -> None:
         try:
             await get_state().count_over_capacity(
                 room=self.slug, day=timezone.localdate().isoformat()
@@ -335,16 +372,37 @@ class ChatConsumer(AsyncWebsocketConsumer):
     ) -> None:
         if not self.joined:
             return
+        item: dict[str, Any] | ProtocolError
         try:
-            frame = parse_frame(text_data, bytes_data)
-            if frame["type"] == "ack":
-                self.on_ack(frame)
-            elif frame["type"] == "message":
-                await self.on_message(frame)
-            elif frame["type"] == "rename":
-                await self.on_rename(frame)
+            item = parse_frame(text_data, bytes_data)
+            if item["type"] == "ack":
+                # At once, even while earlier frames wait (a message for the
+                # database): the hub goes on sending meanwhile, and an ack
+                # stuck behind them would make a reading client look too slow.
+                self.on_ack(item)
+                return
+        except ProtocolError as error:
+            item = error  # answered in turn, like the frames before it
+        self.requests.put_nowait(item)
+        if self.worker is None:
+            self.worker = asyncio.create_task(self._work())
+
+    async def _work(self) -> None:
+        """Handle the connection's frames one at a time, in the order sent."""
+        while (item := await self.requests.get()) is not None:
+            with translation.override(self.language):
+                await self._handle(item)
+
+    async def _handle(self, item: dict[str, Any] | ProtocolError) -> None:
+        try:
+            if isinstance(item, ProtocolError):
+                raise item
+            if item["type"] == "message":
+                await self.on_message(item)
+            elif item["type"] == "rename":
+                await self.on_rename(item)
             else:
-                await self.on_resume(frame)
+                await self.on_resume(item)
         except ProtocolError as error:
             await self.send_frame(error_frame(error.code, error.detail))
         except UNAVAILABLE:
@@ -400,8 +458,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._check_rate()
         await self._check_ip_rate()
         assert self.room is not None  # noqa: S101
+        # On the loop's thread pool, not the one thread that every database
+        # call shares by default: storing waits for the room's row lock, a
+        # commit and the broadcast, and at 100 messages/s that one thread was
+        # the limit (issue 8). A sender's own messages stay in order: its
+        # frames are handled one at a time (see _work).
+        store = database_sync_to_async(
+            services.chat_message_create, thread_sensitive=False
+        )
         try:
-            await database_sync_to_async(services.chat_message_create)(
+            await store(
                 room=self.room,
                 name=self.name,
                 text=text,
@@ -439,7 +505,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_resume(self, frame: dict[str, Any]) -> None:
         after = resume_after(frame)
         assert self.room is not None  # noqa: S101
-        async with self.delivery:
+        async with self._delivering():
             missed = await database_sync_to_async(self._missed)(after)
             for item in missed:
                 await self.send_frame(item)
@@ -460,91 +526,91 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
         return [self._frame(m) for m in messages]
 
-    # --- room events (from talk.broadcast) -----------------------------------
+    # --- room events (from the replica's hub, talk.hub) ---------------------
 
-    async def chat_message(self, event: dict[str, Any]) -> None:
-        get_backlog().remember(self.slug, event)
+    async def room_event(self, event: dict[str, Any], frames: EventFrames) -> None:
+        """One room event, in room order, with its frames already encoded.
+
+        Sent at once; while this connection is busy delivering something else
+        (its hello, a resume, a gap fill) it waits in the inbox and goes out
+        when that is done, so the hub never waits for one connection.
+        """
+        if self.closing:
+            return
+        self.inbox.append((event, frames))
+        if self.delivery.locked():
+            return
         async with self.delivery:
-            seq = event["seq"]
-            if seq <= self.last_seq:
-                return  # already delivered (history, gap fill)
-            if seq > self.last_seq + 1:
-                if settings.TALK_REORDER_WINDOW_MS > 0:
-                    # Over two replicas the missing one is usually a few
-                    # milliseconds behind: wait for it before asking the DB.
-                    self.held[seq] = event
-                    if self.reorder is None:
-                        self.reorder = asyncio.create_task(self._reorder_wait())
-                    return
-                await self._fill_gap(seq - 1)
-            await self._deliver(event)
-            while self.last_seq + 1 in self.held:
-                await self._deliver(self.held.pop(self.last_seq + 1))
-            if not self.held and self.reorder is not None:
-                self.reorder.cancel()
-                self.reorder = None
+            await self._drain()
 
-    async def _deliver(self, event: dict[str, Any]) -> None:
-        await self.send_frame(message_frame(event, own_sid=self.sid))
+    @contextlib.asynccontextmanager
+    async def _delivering(self) -> AsyncIterator[None]:
+        """Hold delivery; room events that arrive meanwhile are sent after."""
+        async with self.delivery:
+            try:
+                yield
+            finally:
+                await self._drain()
+
+    async def _drain(self) -> None:
+        """Send the inbox. Call with self.delivery held."""
+        while self.inbox:
+            event, frames = self.inbox.popleft()
+            handler = self._EVENTS.get(event["type"])
+            if handler is not None:
+                await handler(self, event, frames)
+
+    async def _on_message(self, event: dict[str, Any], frames: EventFrames) -> None:
+        if event["seq"] <= self.last_seq:
+            return  # already delivered (history, gap fill)
+        await self.send_text(*frames.text(mine=event["sid"] == self.sid))
         self.last_seq = event["seq"]
 
-    async def _reorder_wait(self) -> None:
-        """The window ended with a gap still open: fill it from the database."""
-        await asyncio.sleep(settings.TALK_REORDER_WINDOW_MS / 1000)
-        async with self.delivery:
-            self.reorder = None
-            try:
-                if self.held:
-                    await self._fill_gap(max(self.held))
-            except Exception:
-                # What is held stays held; the next heartbeat fills the gap.
-                logger.exception("talk: filling a gap after the reorder window")
-
-    async def chat_deleted(self, event: dict[str, Any]) -> None:
-        get_backlog().forget(self.slug, event["id"])
-        await self.send_frame({"type": "deleted", "id": event["id"]})
+    async def _on_deleted(self, event: dict[str, Any], frames: EventFrames) -> None:
+        await self.send_text(*frames.text(mine=False))
 
     def is_news(self, event: dict[str, Any]) -> bool:
         """Whether a notice was sent after this connection registered.
 
-        Replicas read a room's events from one shared subscription, so an
-        event published just before this connection joined the group can
-        still reach it; its hello already reflects that state.
+        A hub may have received an event published just before this
+        connection joined it; its hello already reflects that state.
         """
         return event["at"] >= self.joined_at
 
-    async def chat_join(self, event: dict[str, Any]) -> None:
+    async def _on_presence(self, event: dict[str, Any], frames: EventFrames) -> None:
         if not self.is_news(event):
             return
         self.count = event["count"]
         if event["sid"] != self.sid:
-            await self.send_frame(
-                {"type": "join", "name": event["name"], "count": event["count"]}
-            )
+            await self.send_text(*frames.text(mine=False))
 
-    async def chat_leave(self, event: dict[str, Any]) -> None:
-        if not self.is_news(event):
-            return
-        self.count = event["count"]
-        if event["sid"] != self.sid:
-            await self.send_frame(
-                {"type": "leave", "name": event["name"], "count": event["count"]}
-            )
-
-    async def chat_rename(self, event: dict[str, Any]) -> None:
+    async def _on_rename(self, event: dict[str, Any], frames: EventFrames) -> None:
         if not self.is_news(event):
             return
         mine = event["sid"] == self.sid
         if mine:
             self.name = event["name"]  # the visitor's other tabs follow
-        await self.send_frame(
-            {"type": "rename", "old": event["old"], "name": event["name"], "mine": mine}
-        )
+        await self.send_text(*frames.text(mine=mine))
+
+    _EVENTS = {
+        "chat.message": _on_message,
+        "chat.deleted": _on_deleted,
+        "chat.join": _on_presence,
+        "chat.leave": _on_presence,
+        "chat.rename": _on_rename,
+    }
+
+    # The same events as ASGI messages (the hub calls room_event directly).
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        await self.room_event(event, EventFrames(event))
+
+    chat_deleted = chat_join = chat_leave = chat_rename = chat_message
 
     # --- delivery guarantees ------------------------------------------------
 
     async def _fill_gap(self, upto_seq: int) -> None:
-        """Send what the channel layer did not deliver, from the database.
+        """Send what the hub has not delivered yet, from the database.
 
         Call with self.delivery held.
         """
@@ -554,12 +620,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for event in missed:
             await self.send_frame(message_frame(event, own_sid=self.sid))
         self.last_seq = max(self.last_seq, upto_seq)
-        # Held messages up to here came with the fill; later ones may now
-        # follow on without a gap.
-        for seq in [s for s in self.held if s <= self.last_seq]:
-            del self.held[seq]
-        while self.last_seq + 1 in self.held:
-            await self._deliver(self.held.pop(self.last_seq + 1))
 
     async def _heartbeat(self) -> None:
         """Keep presence alive, report count changes, catch missed messages."""
@@ -583,7 +643,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     self.count = result.count
                     await self.send_frame({"type": "presence", "count": self.count})
                 if head > self.last_seq:
-                    async with self.delivery:
+                    async with self._delivering():
                         if head > self.last_seq:
                             await self._fill_gap(head)
             except Exception:

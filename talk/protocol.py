@@ -7,6 +7,7 @@ sends and to shape what it receives.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -77,14 +78,67 @@ def message_event(message: Message) -> dict[str, Any]:
 
 def message_frame(event: dict[str, Any], *, own_sid: str) -> dict[str, Any]:
     """What a client receives for a message; the sender's hash never leaves."""
+    return _message(event, mine=event["sid"] == own_sid)
+
+
+def _message(event: dict[str, Any], *, mine: bool) -> dict[str, Any]:
     return {
         "type": "message",
         "id": event["id"],
         "name": event["name"],
         "text": event["text"],
         "ts": event["ts"],
-        "mine": event["sid"] == own_sid,
+        "mine": mine,
     }
+
+
+def _notice(kind: str) -> Callable[[dict[str, Any], bool], dict[str, Any]]:
+    return lambda event, mine: {
+        "type": kind,
+        "name": event["name"],
+        "count": event["count"],
+    }
+
+
+# Room event type -> the frame a connection sends for it, given whether the
+# event is its own (same session). join and leave are never sent to their
+# own session, so they have one shape.
+_FRAMES: dict[str, Callable[[dict[str, Any], bool], dict[str, Any]]] = {
+    "chat.message": lambda event, mine: _message(event, mine=mine),
+    "chat.deleted": lambda event, mine: {"type": "deleted", "id": event["id"]},
+    "chat.join": _notice("join"),
+    "chat.leave": _notice("leave"),
+    "chat.rename": lambda event, mine: {
+        "type": "rename",
+        "old": event["old"],
+        "name": event["name"],
+        "mine": mine,
+    },
+}
+
+
+class EventFrames:
+    """A room event's frames, each variant encoded once for all connections.
+
+    Frames for one event differ between connections only in `mine`, so a
+    replica JSON-encodes at most two texts per event however many of its
+    connections send them (issue 8: encoding per connection was most of the
+    cost of a delivery).
+    """
+
+    __slots__ = ("event", "_texts")
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+        self._texts: dict[bool, tuple[str, int]] = {}
+
+    def text(self, *, mine: bool) -> tuple[str, int]:
+        """The frame as JSON text, and its size in bytes (for ack accounting)."""
+        found = self._texts.get(mine)
+        if found is None:
+            text = dumps(_FRAMES[self.event["type"]](self.event, mine))
+            found = self._texts[mine] = (text, len(text.encode()))
+        return found
 
 
 def error_frame(code: str, detail: str) -> dict[str, Any]:

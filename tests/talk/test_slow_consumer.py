@@ -132,6 +132,15 @@ async def scenario(server: DaphneServer, slug: str) -> None:
         for k in range(PER_CHATTER):
             prefix = f"c{n}:{k}:"
             await client.say(prefix + filler[len(prefix) :])
+            # One message on its way at a time, as a person chats: a client
+            # whose own uploads pile up (40 x 60 KB here) sends its acks
+            # behind them on the same TCP stream, seconds late, and is
+            # rightly taken for a slow reader.
+            await client.wait_for(
+                lambda c=client, p=prefix: any(
+                    m["text"].startswith(p) for m in c.messages.values()
+                )
+            )
 
     await asyncio.gather(*(talk(n, c) for n, c in enumerate(chatters)))
     total = CHATTERS * PER_CHATTER
