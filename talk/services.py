@@ -53,6 +53,25 @@ def chat_message_create(
     a caller learns that Redis is down; the message is stored either way and
     reaches everyone through a gap fill or a client's `resume`.
     """
+    with transaction.atomic():
+        message = chat_message_store(
+            room=room, name=name, text=text, session_hash=session_hash, ip_hash=ip_hash
+        )
+        transaction.on_commit(
+            partial(room_broadcast, room.slug, message_event(message), seq=message.seq),
+            robust=False,
+        )
+    return message
+
+
+def chat_message_store(
+    *, room: Room, name: str, text: str, session_hash: str, ip_hash: str
+) -> Message:
+    """Store a message under the room's next sequence number, without
+    broadcasting it: for a caller on an event loop, which broadcasts
+    `message_event(message)` itself once this has returned (committed)
+    rather than keep a database thread waiting on Redis (the chat consumer).
+    """
     text = clean_message_text(text)
     if block_is_active(session_hash=session_hash, ip_hash=ip_hash):
         raise Blocked
@@ -78,10 +97,6 @@ def chat_message_create(
             exclude=["room"], validate_unique=False, validate_constraints=False
         )
         message.save()
-        transaction.on_commit(
-            partial(room_broadcast, room.slug, message_event(message), seq=message.seq),
-            robust=False,
-        )
     return message
 
 

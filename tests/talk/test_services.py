@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
@@ -97,3 +99,37 @@ def test_purge_removes_only_old_messages_and_expired_blocks(room) -> None:
     assert purged == 1
     assert list(Message.objects.values_list("pk", flat=True)) == [new.pk]
     assert list(Block.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_storing_alone_leaves_the_broadcast_to_the_caller(room) -> None:
+    # The chat consumer stores in a database thread and broadcasts on its
+    # event loop; chat_message_create does both.
+    from channels.layers import get_channel_layer
+
+    from talk.broadcast import room_group
+
+    async def events_after(action) -> list[dict]:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(room_group(room.slug), channel)
+        try:
+            await sync_to_async(action)()
+            received = []
+            while True:
+                try:
+                    received.append(await asyncio.wait_for(layer.receive(channel), 1))
+                except TimeoutError:
+                    return received
+        finally:
+            await layer.group_discard(room_group(room.slug), channel)
+
+    stored = async_to_sync(events_after)(
+        lambda: services.chat_message_store(
+            room=room, name="허웅", text="hi", session_hash="s1", ip_hash="i1"
+        )
+    )
+    assert stored == []
+    assert Message.objects.get(seq=1).text == "hi"
+
+    created = async_to_sync(events_after)(lambda: create(room, "again"))
+    assert [(e["type"], e["seq"]) for e in created] == [("chat.message", 2)]
