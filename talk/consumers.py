@@ -46,6 +46,7 @@ from talk.protocol import (
     resume_after,
 )
 from talk.state import get_state
+from talk.writer import room_writer
 
 logger = logging.getLogger(__name__)
 
@@ -458,23 +459,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._check_rate()
         await self._check_ip_rate()
         assert self.room is not None  # noqa: S101
-        # On the loop's thread pool, not the one thread that every database
-        # call shares by default: storing waits for the room's row lock and a
-        # commit, and at 100 messages/s that one thread was the limit (issue
-        # 8). The broadcast then runs here on the loop, not in that thread (a
-        # thread calling into the loop and waiting for Redis held it twice as
-        # long). A sender's own messages stay in order: its frames are handled
-        # one at a time (see _work).
-        store = database_sync_to_async(
-            services.chat_message_store, thread_sensitive=False
-        )
+        # Stored with whatever else this process's senders sent meanwhile
+        # (talk.writer: one lock and one commit per batch); the broadcast then
+        # runs here on the loop, not in a database thread. A sender's own
+        # messages stay in order: its frames are handled one at a time (see
+        # _work).
         try:
-            message = await store(
-                room=self.room,
-                name=self.name,
-                text=text,
-                session_hash=self.sid,
-                ip_hash=self.ip_hash,
+            message = await room_writer(self.room).store(
+                services.Draft(
+                    name=self.name,
+                    text=text,
+                    session_hash=self.sid,
+                    ip_hash=self.ip_hash,
+                )
             )
         except services.Blocked:
             await self.send_frame(
