@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, FloatField, Lookup, Q, QuerySet, Value
+from django.db.models import F, FloatField, Lookup, Prefetch, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from posts import search
@@ -136,6 +136,10 @@ POST_ORDERINGS = (
 )
 
 
+# Where `post_list_for_api` puts each post's tags (a list).
+PREFETCHED_TAGS = "prefetched_tags"
+
+
 def post_list_for_api(
     *,
     user: Any,
@@ -165,10 +169,13 @@ def post_list_for_api(
             raise ValueError(f"Unknown ordering: {ordering}")
         queryset = queryset.order_by(ordering, "-id")
     # defer(None) undoes the search's deferral of the body: the API shows it.
+    # The tags go to a list attribute: a plain prefetch of a taggit manager
+    # builds a filtered queryset per post just to hold its cached result
+    # (a seventh of a page's time).
     return (
         queryset.defer(None)
         .defer("search_title", "search_body")
-        .prefetch_related("tags")
+        .prefetch_related(Prefetch("tags", to_attr=PREFETCHED_TAGS))
     )
 
 

@@ -122,8 +122,11 @@ class PostListApi(ApiView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self) or []
+        # One serializer for the page: building its fields (a deep copy of
+        # every declared field, the author's model introspection) per post
+        # was most of the list's time.
         response = paginator.get_paginated_response(
-            [_post_output(post) for post in page]
+            PostOutputSerializer(page, many=True).data
         )
         return set_last_modified(response, _post_stamps(page))
 
