@@ -63,10 +63,13 @@ class PostOutputSerializer(serializers.Serializer):
         image: Image | None = post.thumbnail
         if image is None:
             return None
+        url = image.get_absolute_url()
         return {
-            "original": image.get_absolute_url(),
-            "srcset": srcset(image, webp=False),
-            "srcset_webp": srcset(image, webp=True) if image.renditions else "",
+            "original": url,
+            "srcset": srcset(image, webp=False, url=url),
+            "srcset_webp": (
+                srcset(image, webp=True, url=url) if image.renditions else ""
+            ),
             "width": image.width,
             "height": image.height,
             "alt": image.alt,
