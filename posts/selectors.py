@@ -168,13 +168,14 @@ def post_list_for_api(
         if ordering not in POST_ORDERINGS:
             raise ValueError(f"Unknown ordering: {ordering}")
         queryset = queryset.order_by(ordering, "-id")
-    # defer(None) undoes the search's deferral of the body: the API shows it.
+    # defer(None) undoes the search's deferral of the body: the API shows it;
+    # the table of contents (JSON decoded per row) it does not.
     # The tags go to a list attribute: a plain prefetch of a taggit manager
     # builds a filtered queryset per post just to hold its cached result
     # (a seventh of a page's time).
     return (
         queryset.defer(None)
-        .defer("search_title", "search_body")
+        .defer("search_title", "search_body", "toc")
         .prefetch_related(Prefetch("tags", to_attr=PREFETCHED_TAGS))
     )
 
