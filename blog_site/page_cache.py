@@ -266,6 +266,11 @@ class PageCacheMiddleware:
             getattr(settings, "PAGE_CACHE_VERSION_TTL", 0.25),
             getattr(settings, "PAGE_CACHE_VERSION_STALE", 0.5),
         )
+        # Per page (base key), the request headers its response varies on
+        # beyond those the key already covers (`Vary: Accept` on the API:
+        # `Accept: application/json; indent=4` is another body). Bounded,
+        # since paths and query strings are the client's to choose.
+        self.varies: dict[tuple[bytes, ...], tuple[bytes, ...]] = {}
         self.hits = 0
         self.misses = 0
         self.refilling: dict[tuple[bytes, ...], asyncio.Future[None]] = {}
@@ -294,7 +299,7 @@ class PageCacheMiddleware:
             return await self._replay(entry, scope, send)
         self.misses += 1
         if entry is None:
-            return await self._fill(key, version, scope, receive, send)
+            return await self._fill(version, scope, receive, send)
         # A page that was stored before went stale (a write, or its time was
         # up): every request in flight for it misses at once. One of them
         # renders it again; the others wait for that and replay it, instead
@@ -303,7 +308,7 @@ class PageCacheMiddleware:
         if pending is None:
             self.refilling[key] = pending = asyncio.get_running_loop().create_future()
             try:
-                return await self._fill(key, version, scope, receive, send)
+                return await self._fill(version, scope, receive, send)
             finally:
                 del self.refilling[key]
                 pending.set_result(None)
@@ -329,6 +334,20 @@ class PageCacheMiddleware:
         await send(entry.whole)
 
     def _key(self, scope: Scope) -> tuple[bytes, ...] | None:
+        """The entry's key: the page's base key plus the request's values of
+        the headers its response said it varies on (learnt when it was stored)."""
+        found = self._base_key(scope)
+        if found is None:
+            return None
+        base, headers = found
+        names = self.varies.get(base)
+        if not names:
+            return base
+        return base + tuple(headers.get(name, b"") for name in names)
+
+    def _base_key(
+        self, scope: Scope
+    ) -> tuple[tuple[bytes, ...], dict[bytes, bytes]] | None:
         if scope["method"] not in ("GET", "HEAD"):
             return None
         headers = dict(scope.get("headers") or [])
@@ -343,17 +362,17 @@ class PageCacheMiddleware:
             language = cookies.get("django_language", "").encode()
         if not language:
             language = _preferred_language(headers.get(b"accept-language", b""))
-        return (
+        base = (
             headers.get(b"host", b""),
             scope.get("scheme", "http").encode(),
             scope["path"].encode(),
             scope.get("query_string", b""),
             language,
         )
+        return base, headers
 
     async def _fill(
         self,
-        key: tuple[bytes, ...],
         version: bytes,
         scope: Scope,
         receive: Receive,
@@ -363,9 +382,10 @@ class PageCacheMiddleware:
         chunks: list[bytes] = []
         storable = True
         until: float | None = None
+        varies: tuple[bytes, ...] | None = ()
 
         async def capture(message: Message) -> None:
-            nonlocal start, storable, until
+            nonlocal start, storable, until, varies
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 names = {name.lower() for name, _ in headers}
@@ -378,6 +398,9 @@ class PageCacheMiddleware:
                 for name, value in headers:
                     if name.lower() == UNTIL_HEADER:
                         until = float(value)
+                    elif name.lower() == b"vary":
+                        varies = _vary_names(value, varies)
+                storable = storable and varies is not None
                 headers = [
                     (n, v)
                     for n, v in headers
@@ -393,8 +416,20 @@ class PageCacheMiddleware:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if not storable or start is None:
+        if not storable or start is None or varies is None:
             return
+        found = self._base_key(scope)
+        if found is None:
+            return
+        base, request_headers = found
+        if varies:
+            if len(self.varies) >= 4 * self.max_entries:
+                self.varies.clear()
+            self.varies[base] = varies
+            key = base + tuple(request_headers.get(name, b"") for name in varies)
+        else:
+            self.varies.pop(base, None)
+            key = base
         expires = time.time() + self.ttl
         if until is not None:
             expires = min(expires, until)
@@ -415,6 +450,29 @@ class PageCacheMiddleware:
         self.entries.move_to_end(key)
         while len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)
+
+
+# Vary names the key already accounts for: requests with a session or
+# Authorization never reach the cache, the language is in every key, and
+# other cookies (csrftoken) do not change a shareable page.
+_KEYED_VARY = frozenset((b"cookie", b"authorization", b"accept-language"))
+
+
+def _vary_names(
+    value: bytes, names: tuple[bytes, ...] | None
+) -> tuple[bytes, ...] | None:
+    """`names` plus the request headers a Vary value adds to the key; None
+    for `Vary: *` (never the same response twice, so never stored)."""
+    if names is None:
+        return None
+    found = list(names)
+    for part in value.split(b","):
+        name = part.strip().lower()
+        if name == b"*":
+            return None
+        if name and name not in _KEYED_VARY and name not in found:
+            found.append(name)
+    return tuple(sorted(found))
 
 
 def _parse_cookies(raw: bytes) -> dict[str, str]:

@@ -11,9 +11,13 @@ from media_store.models import Image
 register = template.Library()
 
 
-def srcset(image: Image, *, webp: bool) -> str:
-    """`srcset` candidates: each rendition, then the original at its own width."""
-    url = image.get_absolute_url()
+def srcset(image: Image, *, webp: bool, url: str | None = None) -> str:
+    """`srcset` candidates: each rendition, then the original at its own width.
+
+    `url` is the image's address if the caller has it already (a reverse()
+    per call shows in the API list's profile)."""
+    if url is None:
+        url = image.get_absolute_url()
     suffix = "&fm=webp" if webp else ""
     candidates = [f"{url}?w={width}{suffix} {width}w" for width in image.renditions]
     candidates.append(f"{url} {image.width}w")

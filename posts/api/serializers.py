@@ -13,7 +13,7 @@ from accounts.api.serializers import AuthorSerializer
 from media_store.models import Image
 from media_store.templatetags.media import srcset
 from posts.models import Category, Post
-from posts.selectors import POST_ORDERINGS
+from posts.selectors import POST_ORDERINGS, PREFETCHED_TAGS
 
 # A post's Markdown; far above any real article, far below a memory problem.
 BODY_MAX_CHARS = 200_000
@@ -53,17 +53,23 @@ class PostOutputSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, post: Post) -> list[str]:
         # Sorted in Python: the prefetched tags, not a new query per post.
-        return sorted(tag.name for tag in post.tags.all())
+        tags = getattr(post, PREFETCHED_TAGS, None)
+        if tags is None:
+            tags = post.tags.all()
+        return sorted(tag.name for tag in tags)
 
     @extend_schema_field(ThumbnailUrlsSerializer(allow_null=True))
     def get_thumbnail_urls(self, post: Post) -> dict[str, Any] | None:
         image: Image | None = post.thumbnail
         if image is None:
             return None
+        url = image.get_absolute_url()
         return {
-            "original": image.get_absolute_url(),
-            "srcset": srcset(image, webp=False),
-            "srcset_webp": srcset(image, webp=True) if image.renditions else "",
+            "original": url,
+            "srcset": srcset(image, webp=False, url=url),
+            "srcset_webp": (
+                srcset(image, webp=True, url=url) if image.renditions else ""
+            ),
             "width": image.width,
             "height": image.height,
             "alt": image.alt,

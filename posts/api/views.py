@@ -19,9 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from blog_site import page_cache
 from blog_site.api.conditional import set_last_modified
 from blog_site.api.pagination import PageNumberPagination
 from blog_site.api.schema import ERRORS
+from posts import cache as post_cache
 from posts import permissions, selectors, services
 from posts.api.serializers import (
     CategoryInputSerializer,
@@ -41,13 +43,31 @@ CATEGORY_SLUG_PARAMETER = OpenApiParameter(
 
 
 class ApiView(APIView):
-    """Shared behaviour: answers differ by caller, so caches must key on it."""
+    """Shared behaviour: answers differ by caller, so caches must key on it.
+
+    A view listed in `public_reads` lets the ASGI page cache give its
+    anonymous 200 answers to every visitor (keyed on the content version, so
+    any post or category write drops them on every replica). Those answers
+    then skip throttling: it guards the server's work, and a cached answer
+    costs next to none; an uncached one still counts.
+    """
+
+    public_reads: tuple[str, ...] = ()
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
-        patch_vary_headers(response, ["Authorization", "Cookie"])
+        # Accept too: `application/json; indent=4` asks for another body.
+        patch_vary_headers(response, ["Accept", "Authorization", "Cookie"])
+        if (
+            request.method in self.public_reads
+            and response.status_code == 200
+            and not request.user.is_authenticated
+        ):
+            page_cache.share(request, response)
+            # A scheduled post going public changes lists without a write.
+            page_cache.cache_until(response, post_cache.next_publish_at(request))
         return response
 
 
@@ -84,6 +104,8 @@ def _post_stamps(posts: list[Post]) -> list[Any]:
 class PostListApi(ApiView):
     """List the posts the caller may read, or create one."""
 
+    public_reads = ("GET",)
+
     pagination_class = PageNumberPagination
 
     @extend_schema(
@@ -100,8 +122,11 @@ class PostListApi(ApiView):
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self) or []
+        # One serializer for the page: building its fields (a deep copy of
+        # every declared field, the author's model introspection) per post
+        # was most of the list's time.
         response = paginator.get_paginated_response(
-            [_post_output(post) for post in page]
+            PostOutputSerializer(page, many=True).data
         )
         return set_last_modified(response, _post_stamps(page))
 
@@ -125,6 +150,8 @@ class PostListApi(ApiView):
 
 class PostDetailApi(ApiView):
     """Read, change or delete one post, by slug."""
+
+    public_reads = ("GET",)
 
     @extend_schema(
         operation_id="posts_retrieve",
@@ -229,6 +256,8 @@ def _require(request: Request, perm: str, message: str) -> None:
 class CategoryListApi(ApiView):
     """Every category with its number of published posts; editors add one."""
 
+    public_reads = ("GET",)
+
     pagination_class = PageNumberPagination
 
     @extend_schema(
@@ -265,6 +294,8 @@ class CategoryListApi(ApiView):
 
 class CategoryDetailApi(ApiView):
     """One category; editors change or delete it (only while it has no posts)."""
+
+    public_reads = ("GET",)
 
     @extend_schema(
         operation_id="categories_retrieve",

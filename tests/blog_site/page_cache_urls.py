@@ -51,7 +51,24 @@ def public_page_marker() -> str:
     return MARKER_HEADER.decode()
 
 
+@public_page
+def varies(request: HttpRequest) -> HttpResponse:
+    count = _count("varies")
+    response = HttpResponse(f"{request.headers.get('X-Shape', '')} {count}")
+    response["Vary"] = "Cookie, X-Shape"
+    return response
+
+
+@public_page
+def varies_always(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(f"any {_count('any')}")
+    response["Vary"] = "*"
+    return response
+
+
 urlpatterns = [
+    path("varies", varies),
+    path("varies-always", varies_always),
     path("flaky", flaky),
     path("shared", shared),
     path("private", private),

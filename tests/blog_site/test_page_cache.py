@@ -122,6 +122,24 @@ async def test_unmarked_views_and_responses_setting_cookies_are_not_stored() -> 
     assert page_cache_urls.CALLS == {"private": 2, "cookie": 2}
 
 
+async def test_a_page_is_stored_apart_for_each_value_of_a_header_it_varies_on() -> None:
+    app = _app()
+    round_ = [(b"x-shape", b"round")]
+    assert (await _get(app, "/varies", round_))[2] == b"round 1"
+    assert (await _get(app, "/varies"))[2] == b" 2"
+    assert (await _get(app, "/varies", round_))[2] == b"round 1"
+    assert (await _get(app, "/varies"))[2] == b" 2"
+    assert app.hits == 2
+
+
+async def test_a_page_that_varies_on_everything_is_never_stored() -> None:
+    app = _app()
+    await _get(app, "/varies-always")
+    await _get(app, "/varies-always")
+    assert page_cache_urls.CALLS["any"] == 2
+    assert not app.entries
+
+
 async def test_a_page_is_not_kept_past_its_cache_until_time() -> None:
     app = _app()
     await _get(app, "/expired")
