@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.test import override_settings
 
 from blog_site import page_cache
 from blog_site.page_cache import PageCacheMiddleware
+from tests.asgi import asgi_get
 from tests.blog_site import page_cache_urls
 from tests.services import free_port
 
@@ -41,31 +41,7 @@ async def _get(
     path: str,
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> tuple[int, dict[bytes, bytes], bytes]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), *(headers or [])],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
-    communicator = ApplicationCommunicator(app, scope)
-    await communicator.send_input({"type": "http.request", "body": b""})
-    start = await communicator.receive_output(10)
-    body = b""
-    while True:
-        message = await communicator.receive_output(10)
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
-    await communicator.wait(10)
-    return start["status"], dict(start["headers"]), body
+    return await asgi_get(app, path, headers)
 
 
 async def test_second_anonymous_get_is_served_without_entering_django() -> None:

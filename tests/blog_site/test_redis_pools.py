@@ -37,19 +37,25 @@ def _eventually(predicate: Callable[[], bool], within: float = 10.0) -> bool:
     return predicate()
 
 
+def _sync_pool(
+    name: str, *, max_connections: int, idle_close_seconds: float = IDLE
+) -> IdleClosingBlockingConnectionPool:
+    return IdleClosingBlockingConnectionPool.from_url(
+        settings.REDIS_URL,
+        max_connections=max_connections,
+        timeout=1,
+        idle_close_seconds=idle_close_seconds,
+        client_name=name,
+    )
+
+
 def _name() -> str:
     return f"bdg-idle-{uuid.uuid4().hex[:10]}"
 
 
 def test_a_sync_pool_closes_idle_connections_and_reconnects_on_use() -> None:
     name = _name()
-    pool = IdleClosingBlockingConnectionPool.from_url(
-        settings.REDIS_URL,
-        max_connections=4,
-        timeout=1,
-        idle_close_seconds=IDLE,
-        client_name=name,
-    )
+    pool = _sync_pool(name, max_connections=4)
     client = redis.Redis(connection_pool=pool)
     held = [pool.get_connection() for _ in range(3)]
     for connection in held:
@@ -67,13 +73,7 @@ def test_a_sync_pool_closes_idle_connections_and_reconnects_on_use() -> None:
 
 def test_a_sync_pool_in_use_keeps_its_connection() -> None:
     name = _name()
-    pool = IdleClosingBlockingConnectionPool.from_url(
-        settings.REDIS_URL,
-        max_connections=2,
-        timeout=1,
-        idle_close_seconds=IDLE,
-        client_name=name,
-    )
+    pool = _sync_pool(name, max_connections=2)
     client = redis.Redis(connection_pool=pool)
     seen = []
     for _ in range(15):  # busy for about five idle periods
@@ -86,9 +86,7 @@ def test_a_sync_pool_in_use_keeps_its_connection() -> None:
 
 def test_with_no_idle_limit_a_sync_pool_keeps_its_connections() -> None:
     name = _name()
-    pool = IdleClosingBlockingConnectionPool.from_url(
-        settings.REDIS_URL, max_connections=2, timeout=1, client_name=name
-    )
+    pool = _sync_pool(name, max_connections=2, idle_close_seconds=0)
     redis.Redis(connection_pool=pool).ping()
     time.sleep(IDLE * 3)
     assert _named(name) == 1

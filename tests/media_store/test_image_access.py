@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.test import Client, override_settings
@@ -28,6 +27,7 @@ from blog_site.page_cache import PageCacheMiddleware
 from media_store import selectors, services
 from media_store.storage import presigned_get_url
 from posts import services as post_services
+from tests.asgi import asgi_get
 from tests.media_store.conftest import image_bytes
 from tests.posts.factories import UserFactory, make_post
 
@@ -303,30 +303,8 @@ def test_anything_but_a_raster_image_is_served_as_a_download(
 def _asgi_get(
     app: Any, path: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> tuple[int, dict[bytes, bytes]]:
-    async def get() -> tuple[int, dict[bytes, bytes]]:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), *(headers or [])],
-            "client": ("127.0.0.1", 40000),
-            "server": ("testserver", 80),
-        }
-        communicator = ApplicationCommunicator(app, scope)
-        await communicator.send_input({"type": "http.request", "body": b""})
-        start = await communicator.receive_output(10)
-        while (await communicator.receive_output(10)).get("more_body"):
-            pass
-        await communicator.wait(10)
-        return start["status"], {n.lower(): v for n, v in start["headers"]}
-
-    return asyncio.run(get())
+    status, response_headers, _body = asyncio.run(asgi_get(app, path, headers))
+    return status, response_headers
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-from asgiref.testing import ApplicationCommunicator
 from django.core.asgi import get_asgi_application
 from django.test import Client
 from django.utils import timezone
@@ -18,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from blog_site import page_cache
 from blog_site.page_cache import PageCacheMiddleware
 from posts import services
+from tests.asgi import asgi_get
 from tests.posts.factories import make_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,36 +28,7 @@ POSTS = "/api/v1/posts/"
 def _get(
     app: Any, path: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> tuple[int, dict[bytes, bytes], bytes]:
-    path, _, query = path.partition("?")
-
-    async def get() -> tuple[int, dict[bytes, bytes], bytes]:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": [(b"host", b"testserver"), *(headers or [])],
-            "client": ("127.0.0.1", 40000),
-            "server": ("testserver", 80),
-        }
-        communicator = ApplicationCommunicator(app, scope)
-        await communicator.send_input({"type": "http.request", "body": b""})
-        start = await communicator.receive_output(10)
-        body = b""
-        while True:
-            message = await communicator.receive_output(10)
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        await communicator.wait(10)
-        return start["status"], {n.lower(): v for n, v in start["headers"]}, body
-
-    return asyncio.run(get())
+    return asyncio.run(asgi_get(app, path, headers))
 
 
 def _titles(body: bytes) -> list[str]:
