@@ -147,13 +147,17 @@ class RoomHub:
         for task in (self.task, self.watch, self.reorder):
             if task is not None:
                 task.cancel()
-        for task in (self.task, self.watch):
-            if task is not None:
-                with contextlib.suppress(BaseException):
-                    await task
+        # The heartbeat first, so that a group_add of its in flight cannot
+        # land after the discard; then the group; the receive loop last: the
+        # core layer may take seconds (its BLPOP timeout) to let it go.
+        if self.watch is not None:
+            with contextlib.suppress(BaseException):
+                await self.watch
         started = self.ready.done() and not self.ready.cancelled()
         if started and self.ready.exception() is None:
             await self._leave_group()
+        with contextlib.suppress(BaseException):
+            await self.task
 
     async def _leave_group(self) -> None:
         layer = get_channel_layer()
