@@ -120,24 +120,36 @@ def _pct(values: list[float], pct: int) -> float | None:
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
-def _message_text(raw: str) -> str | None:
-    """The text of a `message` frame, or None for any other frame.
+_MESSAGE = '{"type":"message",'
+_TEXT = '"text":"'
+
+
+def _message_texts(raw: str) -> list[str]:
+    """The texts of the `message` frames in a frame (a batch holds several).
 
     The client reads every delivery in one process on the same cores as the
     servers, so it skips json.loads for the frames it measures: the server
     sends them compact, `type` first, and the bench's texts need no escapes.
     Anything else is parsed properly.
     """
-    if raw.startswith('{"type":"message",'):
-        start = raw.find('"text":"')
-        if start != -1:
-            start += len('"text":"')
+    if "\\" not in raw and (
+        raw.startswith(_MESSAGE) or raw.startswith('{"type":"batch","frames":[')
+    ):
+        texts = []
+        at = raw.find(_MESSAGE)
+        while at != -1:
+            start = raw.find(_TEXT, at)
+            if start == -1:
+                break
+            start += len(_TEXT)
             end = raw.find('"', start)
-            text = raw[start:end]
-            if "\\" not in text:
-                return text
+            texts.append(raw[start:end])
+            at = raw.find(_MESSAGE, end)
+        else:
+            return texts
     frame = json.loads(raw)
-    return frame["text"] if frame.get("type") == "message" else None
+    frames = frame["frames"] if frame.get("type") == "batch" else [frame]
+    return [f["text"] for f in frames if f.get("type") == "message"]
 
 
 class Swarm:
@@ -194,22 +206,20 @@ class Swarm:
                 run = self.run
                 if run is None or run.tag not in raw:
                     continue
-                text = _message_text(raw)
-                if text is None:
-                    continue
-                tag, sender, seq, sent_at = text.split("|")
-                if tag != run.tag:
-                    continue
-                sender_i = int(sender)
-                run.deliveries.append(
-                    Delivery(
-                        receiver=i,
-                        sender=sender_i,
-                        seq=int(seq),
-                        latency_s=now - float(sent_at),
-                        same_replica=self.replica_of[sender_i] == replica,
+                for text in _message_texts(raw):
+                    tag, sender, seq, sent_at = text.split("|")
+                    if tag != run.tag:
+                        continue
+                    sender_i = int(sender)
+                    run.deliveries.append(
+                        Delivery(
+                            receiver=i,
+                            sender=sender_i,
+                            seq=int(seq),
+                            latency_s=now - float(sent_at),
+                            same_replica=self.replica_of[sender_i] == replica,
+                        )
                     )
-                )
         except Exception:  # noqa: BLE001 - a dropped client shows up as lost deliveries
             return
 

@@ -35,9 +35,12 @@ from talk.identity import SESSION_NAME_KEY, anon_hash, session_name
 from talk.models import Message, Room
 from talk.names import InvalidName, alternatives, clean_name, random_name
 from talk.protocol import (
+    BATCH_MAX,
     EventFrames,
+    Frame,
     ProtocolError,
     ack_count,
+    batch_frame,
     dumps,
     error_frame,
     message_event,
@@ -46,6 +49,7 @@ from talk.protocol import (
     resume_after,
 )
 from talk.state import get_state
+from talk.wire import DirectWire, attach
 from talk.writer import room_writer
 
 logger = logging.getLogger(__name__)
@@ -112,6 +116,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     counting: asyncio.Task[None] | None = None
     # Handles the client's frames other than acks (see receive).
     worker: asyncio.Task[None] | None = None
+    # Writes encoded frames straight to daphne's socket (talk.wire); None
+    # under any other server, and until the connection is accepted.
+    wire: DirectWire | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -190,6 +197,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         async with self._delivering():
             self.hub = await hub_join(room=self.room, member=self)
             await self.accept()
+            # After the accept: extensions (permessage-deflate) are settled.
+            self.wire = attach(self.base_send)
             # Announced before the hello, so that whoever connects after this
             # client has its hello never hears of it as a new arrival. A second
             # tab of the same visitor is not a new arrival at all.
@@ -296,15 +305,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await super().close(code=code, reason=reason)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
-        text = dumps(frame)
-        await self.send_text(text, len(text.encode()))
+        await self.send_encoded(Frame(dumps(frame)))
 
-    async def send_text(self, text: str, size: int) -> None:
-        """Send an encoded frame of `size` bytes, counting it as unacknowledged."""
+    async def send_encoded(self, frame: Frame) -> None:
+        """Send an encoded frame, counting it as unacknowledged."""
         if self.closing:
             return
         try:
-            await self.send(text_data=text)
+            if self.wire is None or not self.wire.write(frame.wire):
+                await self.send(text_data=frame.text)
         except Exception:  # noqa: BLE001
             # The client went away while a room event was on its way (daphne
             # raises autobahn's Disconnected). Letting that propagate would
@@ -314,6 +323,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             logger.debug("talk: send on a closed connection", exc_info=True)
             self.closing = True
             return
+        size = frame.size
         self.frames_sent += 1
         self.unacked.append(size)
         self.unacked_bytes += size
@@ -531,20 +541,26 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- room events (from the replica's hub, talk.hub) ---------------------
 
-    async def room_event(self, event: dict[str, Any], frames: EventFrames) -> None:
-        """One room event, in room order, with its frames already encoded.
+    async def room_events(
+        self, items: list[tuple[dict[str, Any], EventFrames]]
+    ) -> None:
+        """Room events, in room order, with their frames already encoded.
 
-        Sent at once; while this connection is busy delivering something else
-        (its hello, a resume, a gap fill) it waits in the inbox and goes out
-        when that is done, so the hub never waits for one connection.
+        Sent at once, several as one batch frame; while this connection is
+        busy delivering something else (its hello, a resume, a gap fill) they
+        wait in the inbox and go out when that is done, so the hub never waits
+        for one connection.
         """
         if self.closing:
             return
-        self.inbox.append((event, frames))
+        self.inbox.extend(items)
         if self.delivery.locked():
             return
         async with self.delivery:
             await self._drain()
+
+    async def room_event(self, event: dict[str, Any], frames: EventFrames) -> None:
+        await self.room_events([(event, frames)])
 
     @contextlib.asynccontextmanager
     async def _delivering(self) -> AsyncIterator[None]:
@@ -556,21 +572,32 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self._drain()
 
     async def _drain(self) -> None:
-        """Send the inbox. Call with self.delivery held."""
+        """Send the inbox: one frame, or a batch frame for several (protocol:
+        `batch`). Call with self.delivery held."""
         while self.inbox:
-            event, frames = self.inbox.popleft()
-            handler = self._EVENTS.get(event["type"])
-            if handler is not None:
-                await handler(self, event, frames)
+            out: list[Frame] = []
+            while self.inbox and len(out) < BATCH_MAX:
+                event, frames = self.inbox.popleft()
+                handler = self._EVENTS.get(event["type"])
+                frame = handler(self, event, frames) if handler is not None else None
+                if frame is not None:
+                    out.append(frame)
+            if len(out) == 1:
+                await self.send_encoded(out[0])
+            elif out:
+                batches = self.hub.batches if self.hub is not None else None
+                await self.send_encoded(batch_frame(out, batches))
 
-    async def _on_message(self, event: dict[str, Any], frames: EventFrames) -> None:
+    # Each picks the frame this connection gets for an event, or None.
+
+    def _on_message(self, event: dict[str, Any], frames: EventFrames) -> Frame | None:
         if event["seq"] <= self.last_seq:
-            return  # already delivered (history, gap fill)
-        await self.send_text(*frames.text(mine=event["sid"] == self.sid))
+            return None  # already delivered (history, gap fill)
         self.last_seq = event["seq"]
+        return frames.frame(mine=event["sid"] == self.sid)
 
-    async def _on_deleted(self, event: dict[str, Any], frames: EventFrames) -> None:
-        await self.send_text(*frames.text(mine=False))
+    def _on_deleted(self, event: dict[str, Any], frames: EventFrames) -> Frame | None:
+        return frames.frame(mine=False)
 
     def is_news(self, event: dict[str, Any]) -> bool:
         """Whether a notice was sent after this connection registered.
@@ -580,20 +607,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """
         return event["at"] >= self.joined_at
 
-    async def _on_presence(self, event: dict[str, Any], frames: EventFrames) -> None:
+    def _on_presence(self, event: dict[str, Any], frames: EventFrames) -> Frame | None:
         if not self.is_news(event):
-            return
+            return None
         self.count = event["count"]
-        if event["sid"] != self.sid:
-            await self.send_text(*frames.text(mine=False))
+        if event["sid"] == self.sid:
+            return None
+        return frames.frame(mine=False)
 
-    async def _on_rename(self, event: dict[str, Any], frames: EventFrames) -> None:
+    def _on_rename(self, event: dict[str, Any], frames: EventFrames) -> Frame | None:
         if not self.is_news(event):
-            return
+            return None
         mine = event["sid"] == self.sid
         if mine:
             self.name = event["name"]  # the visitor's other tabs follow
-        await self.send_text(*frames.text(mine=mine))
+        return frames.frame(mine=mine)
 
     _EVENTS = {
         "chat.message": _on_message,

@@ -36,7 +36,7 @@ from talk import selectors
 from talk.backlog import get_backlog
 from talk.broadcast import room_group
 from talk.models import Room
-from talk.protocol import EventFrames
+from talk.protocol import Batches, EventFrames
 from talk.state import get_state
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ Event = dict[str, Any]
 class Member(Protocol):
     channel_name: str
 
-    async def room_event(self, event: Event, frames: EventFrames) -> None: ...
+    async def room_events(self, items: list[tuple[Event, EventFrames]]) -> None: ...
 
 
 class RoomHub:
@@ -67,6 +67,14 @@ class RoomHub:
         self.held: dict[int, Event] = {}
         self.reorder: asyncio.Task[None] | None = None
         self.ordering = asyncio.Lock()
+        # Events from the layer not handled yet (filled by _pump), and those
+        # put in order but not yet handed to the members (see _flush).
+        self.arrived: list[Event] = []
+        self.arrival = asyncio.Event()
+        self.outbox: list[tuple[Event, EventFrames]] = []
+        # Batch frames built during the current flush, shared by the members.
+        self.batches: Batches = {}
+        self.pump: asyncio.Task[None] | None = None
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.task = asyncio.create_task(self._run())
         self.watch: asyncio.Task[None] | None = None
@@ -101,6 +109,29 @@ class RoomHub:
             return
         self.ready.set_result(None)
         self.watch = asyncio.create_task(self._watch())
+        self.pump = asyncio.create_task(self._pump())
+        while True:
+            await self.arrival.wait()
+            self.arrival.clear()
+            # Whatever came in while the last round went out is handled as
+            # one round: each connection then gets it as one frame (a batch).
+            # Nothing waits to make a round bigger.
+            events, self.arrived = self.arrived, []
+            for event in events:
+                try:
+                    await self.on_event(event)
+                except Exception:
+                    # Whatever a fill could not send, the heartbeats fetch.
+                    logger.exception("talk: hub could not deliver an event")
+            await self._flush()
+            # Neither a queued event nor a send suspends, so without this a
+            # burst would be fanned out in one go: the event loop would not
+            # write to the sockets nor read the clients' acks until it ends,
+            # and every connection would look too slow (close 4408).
+            await asyncio.sleep(0)
+
+    async def _pump(self) -> None:
+        """Move the layer's events to self.arrived as they come."""
         layer = get_channel_layer()
         assert layer is not None  # noqa: S101
         while True:
@@ -114,16 +145,8 @@ class RoomHub:
                 logger.warning("talk: hub receive failed", exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            try:
-                await self.on_event(event)
-            except Exception:
-                # Whatever a fill could not send, the heartbeats fetch.
-                logger.exception("talk: hub could not deliver an event")
-            # Neither a queued event nor a send suspends, so without this a
-            # burst would be fanned out in one go: the event loop would not
-            # write to the sockets nor read the clients' acks until it ends,
-            # and every connection would look too slow (close 4408).
-            await asyncio.sleep(0)
+            self.arrived.append(event)
+            self.arrival.set()
 
     def add(self, member: Member) -> None:
         self.members[member.channel_name] = member
@@ -144,7 +167,7 @@ class RoomHub:
             del self.hubs[self.slug]
 
     async def _stop(self) -> None:
-        for task in (self.task, self.watch, self.reorder):
+        for task in (self.task, self.pump, self.watch, self.reorder):
             if task is not None:
                 task.cancel()
         # The heartbeat first, so that a group_add of its in flight cannot
@@ -156,8 +179,10 @@ class RoomHub:
         started = self.ready.done() and not self.ready.cancelled()
         if started and self.ready.exception() is None:
             await self._leave_group()
-        with contextlib.suppress(BaseException):
-            await self.task
+        for task in (self.task, self.pump):
+            if task is not None:
+                with contextlib.suppress(BaseException):
+                    await task
 
     async def _leave_group(self) -> None:
         layer = get_channel_layer()
@@ -184,6 +209,7 @@ class RoomHub:
                     async with self.ordering:
                         if head > self.last_seq:
                             await self._fill_gap(head)
+                    await self._flush()
             except Exception:
                 logger.warning("talk: hub heartbeat failed", exc_info=True)
 
@@ -230,6 +256,7 @@ class RoomHub:
             except Exception:
                 # What is held stays held; the next heartbeat fills the gap.
                 logger.exception("talk: filling a gap after the reorder window")
+        await self._flush()
 
     async def _fill_gap(self, upto_seq: int) -> None:
         """Hand out what the layer did not deliver, from the backlog or the DB.
@@ -254,13 +281,22 @@ class RoomHub:
         await self._emit(event)
 
     async def _emit(self, event: Event) -> None:
-        frames = EventFrames(event)
-        # A copy: a connection may leave while its frame is being sent.
+        # Handed out by the next _flush, with whatever else is ready by then.
+        self.outbox.append((event, EventFrames(event)))
+
+    async def _flush(self) -> None:
+        """Hand every event put in order so far to every member, in order."""
+        items, self.outbox = self.outbox, []
+        if not items:
+            return
+        self.batches = {}
+        # A copy: a connection may leave while its frames are being sent.
         for member in list(self.members.values()):
             try:
-                await member.room_event(event, frames)
+                await member.room_events(items)
             except Exception:
-                logger.exception("talk: delivering a room event to a connection")
+                logger.exception("talk: delivering room events to a connection")
+        self.batches = {}
 
 
 # Stopping hubs, kept referenced until they have left their group.

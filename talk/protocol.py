@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from talk.models import Message
+from talk.wire import text_frame
 
 
 class ProtocolError(Exception):
@@ -117,6 +118,29 @@ _FRAMES: dict[str, Callable[[dict[str, Any], bool], dict[str, Any]]] = {
 }
 
 
+class Frame:
+    """One encoded frame: its JSON text, UTF-8 bytes and, on demand, wire bytes."""
+
+    __slots__ = ("text", "data", "_wire")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = text.encode()
+        self._wire: bytes | None = None
+
+    @property
+    def size(self) -> int:
+        """Its size in bytes (for ack accounting)."""
+        return len(self.data)
+
+    @property
+    def wire(self) -> bytes:
+        """The whole WebSocket frame (talk.wire), built once for every receiver."""
+        if self._wire is None:
+            self._wire = text_frame(self.data)
+        return self._wire
+
+
 class EventFrames:
     """A room event's frames, each variant encoded once for all connections.
 
@@ -126,19 +150,47 @@ class EventFrames:
     cost of a delivery).
     """
 
-    __slots__ = ("event", "_texts")
+    __slots__ = ("event", "_frames")
 
     def __init__(self, event: dict[str, Any]) -> None:
         self.event = event
-        self._texts: dict[bool, tuple[str, int]] = {}
+        self._frames: dict[bool, Frame] = {}
 
-    def text(self, *, mine: bool) -> tuple[str, int]:
-        """The frame as JSON text, and its size in bytes (for ack accounting)."""
-        found = self._texts.get(mine)
+    def frame(self, *, mine: bool) -> Frame:
+        found = self._frames.get(mine)
         if found is None:
-            text = dumps(_FRAMES[self.event["type"]](self.event, mine))
-            found = self._texts[mine] = (text, len(text.encode()))
+            event = self.event
+            found = self._frames[mine] = Frame(
+                dumps(_FRAMES[event["type"]](event, mine))
+            )
         return found
+
+
+# At most this many frames go in one batch frame, so that a batch stays far
+# below the unacknowledged-bytes limit (TALK_MAX_UNACKED_BYTES).
+BATCH_MAX = 64
+
+# A batch's frames, keyed by the Frame objects themselves (identity): the
+# connections of a replica mostly send the same frames, and the key keeps
+# them alive, so an entry can never match other frames.
+Batches = dict[tuple[Frame, ...], Frame]
+
+
+def batch_frame(frames: list[Frame], batches: Batches | None = None) -> Frame:
+    """Several frames as one: `{"type":"batch","frames":[...]}`, in order.
+
+    A batch is one frame on the wire and for acknowledgements. With
+    `batches`, a batch already built from the same frames is reused.
+    """
+    key = tuple(frames)
+    found = batches.get(key) if batches is not None else None
+    if found is None:
+        found = Frame(
+            '{"type":"batch","frames":[' + ",".join(f.text for f in frames) + "]}"
+        )
+        if batches is not None:
+            batches[key] = found
+    return found
 
 
 def error_frame(code: str, detail: str) -> dict[str, Any]:

@@ -100,6 +100,11 @@ class ChatClient:
                 break
 
     async def _handle(self, frame: dict[str, Any]) -> None:
+        if frame["type"] == "batch":
+            # Several frames in one (docs/talk-protocol.md), in order.
+            for inner in frame["frames"]:
+                await self._handle(inner)
+            return
         self.frames.append(frame)
         if frame["type"] == "hello":
             # Complete up to last_id, unless a resume was cut short: then

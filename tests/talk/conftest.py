@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+import weakref
+from collections import deque
 from typing import Any
 
 import pytest
@@ -80,10 +82,25 @@ async def connect(slug: str, **kwargs: Any) -> tuple[WebsocketCommunicator, dict
     return communicator, hello
 
 
+# Frames that came in a batch frame and have not been read yet.
+_unread: weakref.WeakKeyDictionary[WebsocketCommunicator, deque[dict]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def next_frame(communicator: WebsocketCommunicator, timeout: float = 10) -> dict:
+    """The next frame, taking a batch frame's frames one by one."""
+    unread = _unread.setdefault(communicator, deque())
+    if not unread:
+        frame = await communicator.receive_json_from(timeout=timeout)
+        unread.extend(frame["frames"] if frame["type"] == "batch" else [frame])
+    return unread.popleft()
+
+
 async def receive(communicator: WebsocketCommunicator, timeout: float = 10) -> dict:
     """The next frame that is not a background presence update."""
     while True:
-        frame = await communicator.receive_json_from(timeout=timeout)
+        frame = await next_frame(communicator, timeout=timeout)
         if frame["type"] not in BACKGROUND:
             return frame
 
@@ -93,7 +110,7 @@ async def receive_type(
 ) -> dict:
     """Skip frames until one of type `kind` arrives."""
     while True:
-        frame = await communicator.receive_json_from(timeout=timeout)
+        frame = await next_frame(communicator, timeout=timeout)
         if frame["type"] == kind:
             return frame
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -404,3 +405,36 @@ async def test_a_client_gone_mid_send_does_not_kill_the_consumer() -> None:
     await consumer.chat_message({**event, "id": 2, "seq": 2})  # the peer is gone
     await consumer.chat_message({**event, "id": 3, "seq": 3})
     assert len(sent) == 1 and consumer.closing
+
+
+async def test_events_ready_together_go_out_as_one_batch_frame_in_order() -> None:
+    from talk.consumers import ChatConsumer
+    from talk.protocol import EventFrames
+
+    consumer = ChatConsumer()
+    consumer.delivery, consumer.sid, consumer.last_seq = asyncio.Lock(), "me", 0
+    sent: list[str] = []
+
+    async def send(text_data: str | None = None, **kwargs: object) -> None:
+        sent.append(text_data or "")
+
+    consumer.send = send  # type: ignore[method-assign]
+    base = {"type": "chat.message", "name": "a", "ts": "2026-11-25T00:00:00+09:00"}
+    events = [
+        {**base, "id": n, "seq": n, "text": f"t{n}", "sid": "me" if n == 2 else "x"}
+        for n in (1, 2, 3)
+    ]
+    await consumer.room_events([(event, EventFrames(event)) for event in events])
+    await consumer.room_events([(events[0], EventFrames(events[0]))])  # seen
+    [batch] = [json.loads(text) for text in sent]
+    assert batch["type"] == "batch"
+    assert [(f["text"], f["mine"]) for f in batch["frames"]] == [
+        ("t1", False),
+        ("t2", True),
+        ("t3", False),
+    ]
+    assert consumer.frames_sent == 1  # one frame to acknowledge
+
+    later = {**base, "id": 4, "seq": 4, "text": "t4", "sid": "x"}
+    await consumer.room_events([(later, EventFrames(later))])
+    assert json.loads(sent[-1])["type"] == "message"  # alone: a plain frame

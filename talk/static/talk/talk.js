@@ -208,6 +208,7 @@
     received = 0;
     acked = 0;
     socket.addEventListener("message", function (event) {
+      // A batch is one frame for acknowledgements, however many it carries.
       noteReceived();
       let frame;
       try {
@@ -215,8 +216,12 @@
       } catch (e) {
         return;
       }
-      const handler = handlers[frame.type];
-      if (handler) handler(frame);
+      // Several frames that were ready at once come as one batch, in order.
+      const frames = frame.type === "batch" && Array.isArray(frame.frames) ? frame.frames : [frame];
+      frames.forEach(function (one) {
+        const handler = one && handlers[one.type];
+        if (handler) handler(one);
+      });
     });
     socket.addEventListener("close", function (event) {
       socket = null;
