@@ -13,9 +13,17 @@ text to every local connection in process, with no layer round trip. The
 last connection to leave stops it and leaves the group. Every replica still
 has its own member, so every replica sees every event.
 
+Events are handed out in rounds: a task moves what the layer delivers to a
+list, and each round takes everything that arrived while the previous one
+went out. A round's events reach each connection together, so it sends them
+as one frame (a `batch` when there are several; the whole-frame bytes go
+straight to daphne's socket, talk.wire). Under load that is fewer frames,
+writes and client wake-ups per message; when the room is quiet every round
+is one event. Nothing ever waits to make a round bigger.
+
 The hub never waits for one connection: a connection busy with something
-else (its hello, a resume, a gap fill) queues the event and sends it when
-done (ChatConsumer.room_event), and daphne writes a frame to the socket
+else (its hello, a resume, a gap fill) queues the events and sends them when
+done (ChatConsumer.room_events), and daphne writes a frame to the socket
 without waiting for the peer; the acknowledgement limits deal with a client
 that does not read.
 """

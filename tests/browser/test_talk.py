@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -102,3 +105,56 @@ def test_the_room_fits_a_phone_screen(live_daphne, phone_page, room, artifacts_d
     box = phone_page.locator("#talk-send").bounding_box()
     assert box is not None and box["y"] + box["height"] <= 844
     phone_page.screenshot(path=str(artifacts_dir / "talk-phone.png"))
+
+
+def test_a_batch_frame_is_shown_frame_by_frame_and_acknowledged_once(
+    live_daphne, browser, room
+) -> None:
+    """The page's socket goes through a relay that turns the server's message
+    frame into a batch around it: one frame on the wire, three for the page."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
+    to_server: list[dict] = []
+
+    def relay(ws) -> None:
+        server = ws.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame["type"] == "message":
+                join = {"type": "join", "name": "손님", "count": 2}
+                count = {"type": "presence", "count": 3}
+                message = json.dumps(
+                    {"type": "batch", "frames": [join, frame, count]},
+                    ensure_ascii=False,
+                )
+            ws.send(message)
+
+        def from_page(message: str | bytes) -> None:
+            to_server.append(json.loads(message))
+            server.send(message)
+
+        server.on_message(to_page)
+        ws.on_message(from_page)
+
+    context.route_web_socket(re.compile(r"/ws/talk/"), relay)
+    page = context.new_page()
+    page.goto(f"{live_daphne.url}/talk/{room.slug}/")
+    page.locator('#talk-state[data-state="connected"]').wait_for()
+    page.fill("#talk-input", "한 번에 셋")
+    page.press("#talk-input", "Enter")
+
+    expect(page.locator(".talk-event")).to_have_text(["손님님이 입장했습니다."])
+    expect(page.locator(".talk-msg--mine .talk-text")).to_have_text(["한 번에 셋"])
+    expect(page.locator("#talk-count")).to_have_text("3")
+    # The hello and the batch: two frames, acknowledged as two (the client
+    # acks a quiet room after its one-second delay).
+    for _ in range(100):
+        acks = [f["count"] for f in to_server if f["type"] == "ack"]
+        if acks:
+            break
+        page.wait_for_timeout(100)
+    assert acks == [2]
+    expect(page.locator("#talk-notice")).to_be_hidden()  # no bad_frame
+    context.close()

@@ -8,6 +8,7 @@ nothing lost and nothing twice.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -87,6 +88,10 @@ def say(room: Any, texts: list[str]) -> None:
             services.chat_message_create(
                 room=room, name="보내는이", text=text, session_hash="s", ip_hash="ip"
             )
+            # Paced, so that each message is a frame of its own: events that
+            # reach the server together go out as one batch frame, and this
+            # test counts frames.
+            time.sleep(0.02)
 
     off_loop(store)
 
