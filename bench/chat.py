@@ -350,8 +350,17 @@ def run(
     rows: list[dict[str, Any]] = []
     for layer in layers:
         layer_env = {**chat_env, "DJANGO_SETTINGS_MODULE": LAYERS[layer]}
+        # As the Dockerfile runs them (blog_site.serve: the frozen heap, no
+        # access log), like the HTTP cases; plain daphne's full GC passes over
+        # Django's heap cost tens of ms each.
         replicas = [
-            daphne(f"chat-{layer}-{k}", "blog_site.asgi:application", layer_env, work)
+            daphne(
+                f"chat-{layer}-{k}",
+                "blog_site.asgi:application",
+                layer_env,
+                work,
+                serve=True,
+            )
             for k in ("a", "b")
         ]
         for proc in replicas:
@@ -413,7 +422,8 @@ def markdown(rows: list[dict[str, Any]], duration: float) -> str:
         ],
     )
     return (
-        f"Two daphne replicas sharing one Redis; clients split evenly between them "
+        "Two daphne replicas (run by blog_site.serve, as in production) sharing "
+        "one Redis; clients split evenly between them "
         f"in room `{ROOM}`; {SENDERS} senders (half on each replica) at a fixed rate "
         f"for {duration:.0f} s, then a drain until no frame has arrived for 1 s (at "
         f"most {DRAIN_S:.0f} s); a delivery later than {LATE_S:.0f} s is *late*, one "
