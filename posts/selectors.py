@@ -113,6 +113,7 @@ class _Columns:
     fields: tuple[tuple[type[Model], str, tuple[Field, ...]], ...]
     # Per database connection (each thread has its own): the ORM's converters
     # for each column that has any (aware datetimes, JSON, UUID, booleans).
+    # Two threads may both compute theirs at once; each gets its own entry.
     _converters: WeakKeyDictionary[Any, list[tuple[int, Any, list[Any]]]] = (
         dataclass_field(default_factory=WeakKeyDictionary, compare=False)
     )
@@ -200,6 +201,7 @@ def _public_post_sql() -> tuple[str, _Columns]:
             f"{post_alias}.{quote(key.column)}"
         )
     field = Post._meta.get_field
+    # The rule of `PostQuerySet.published()`: published, and not in the future.
     # Table and column names are the models' own; values travel as parameters.
     sql = (
         f"SELECT {select} FROM {quote(Post._meta.db_table)} {post_alias} "  # noqa: S608
