@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as django_url
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
@@ -73,7 +74,8 @@ class RememberingURLNode(URLNode):
                     tuple(args),
                     tuple(sorted(kwargs.items())),
                     current_app,
-                    get_urlconf(),
+                    # None means the setting, which tests may override.
+                    get_urlconf() or settings.ROOT_URLCONF,
                     get_script_prefix(),
                     get_language(),
                 )

@@ -66,6 +66,16 @@ def test_a_script_prefix_or_urlconf_in_force_is_part_of_the_address() -> None:
     assert render(source) == plain
 
 
+def test_an_overridden_root_urlconf_is_part_of_the_address(settings) -> None:
+    source = "{% url 'posts:search' %}"
+    plain = render(source)
+    settings.ROOT_URLCONF = "tests.blog_site.page_cache_urls"
+    with pytest.raises(NoReverseMatch):
+        render(source)
+    settings.ROOT_URLCONF = "blog_site.urls"
+    assert render(source) == plain
+
+
 def test_the_language_is_part_of_the_key() -> None:
     source = "{% url 'posts:search' %}"
     for language in ("ko", "en"):
