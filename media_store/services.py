@@ -24,6 +24,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from blog_site.errors import ServiceUnavailable
 from media_store import processing, storage
 from media_store.models import Image, original_key
 from media_store.renditions import StoreError, objects_store, rendition_names
@@ -35,14 +36,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Errors a storage backend raises when the bucket or disk is unreachable or
-# refuses the write; they become a ValidationError, never a 500.
+# refuses the write; they become ServiceUnavailable (a ValidationError), never a 500.
 STORAGE_ERRORS = (BotoCoreError, ClientError, OSError)
 # The subset that means "no answer in time": retrying a cleanup is pointless.
 UNREACHABLE_ERRORS = (BotoConnectionError, HTTPClientError)
 
 
-def storage_unavailable() -> ValidationError:
-    return ValidationError(
+def storage_unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
         _(
             "The image could not be stored: the file storage is unavailable. "
             "Try again later."

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from blog_site import page_cache
+from blog_site.errors import ServiceUnavailable
 from media_store import selectors, services, storage
 from media_store.models import Image
 from media_store.processing import CONTENT_TYPES, EXTENSIONS
@@ -126,6 +127,10 @@ def _refuse(request: HttpRequest) -> JsonResponse | None:
 
 
 def _error(exc: ValidationError) -> JsonResponse:
+    if isinstance(exc, ServiceUnavailable):
+        response = JsonResponse({"error": " ".join(exc.messages)}, status=503)
+        response["Retry-After"] = str(exc.retry_after_seconds)
+        return response
     return JsonResponse({"error": " ".join(exc.messages)}, status=400)
 
 

@@ -60,6 +60,11 @@ class Category(models.Model):
         return reverse("posts:category", kwargs={"slug": self.slug})
 
 
+def sees_only_published(user: Any) -> bool:
+    """Whether `user` (None: a visitor) can read nothing but public posts."""
+    return user is None or not user.is_authenticated or not user.is_staff
+
+
 class PostQuerySet(models.QuerySet["Post"]):
     def published(self) -> PostQuerySet:
         """Visible to everyone: decided at query time, so scheduled posts go
@@ -73,7 +78,7 @@ class PostQuerySet(models.QuerySet["Post"]):
         public = models.Q(
             status=Post.Status.PUBLISHED, published_at__lte=timezone.now()
         )
-        if user is None or not user.is_authenticated or not user.is_staff:
+        if sees_only_published(user):
             return self.filter(public)
         if user.has_perm("posts.edit_others_posts"):
             return self

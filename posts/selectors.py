@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cache as cache_for_process
-from typing import Any
+from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import FloatField, Lookup, Prefetch, Q, QuerySet, Value
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import (
+    Field,
+    FloatField,
+    Lookup,
+    Model,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
 from posts import search
 from posts.cache import content_version
-from posts.models import Category, Post, SlugRedirect
+from posts.models import Category, Post, SlugRedirect, sees_only_published
 
 
 def _with_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
@@ -74,6 +85,132 @@ def post_get_for_view(
         queryset = queryset.prefetch_related("tags")
     # Slugs are unique: no ORDER BY to build (`first()` would add one).
     return next(iter(queryset.filter(slug=slug).order_by()[:1]), None)
+
+
+def post_get_for_page(*, slug: str, user: Any = None) -> Post | None:
+    """The post at `slug` for its public page, if `user` (or a visitor) may read
+    it: with its category, author and thumbnail, without its Markdown source
+    (the page renders `body_html`) or tags (`post_page_links` reads those)."""
+    if not sees_only_published(user):
+        return post_get_for_view(
+            slug=slug, user=user, with_source=False, with_tags=False
+        )
+    sql, columns = _public_post_sql()
+    # The thread's own connection object, which keys its converters.
+    database = connections[DEFAULT_DB_ALIAS]
+    now = database.ops.adapt_datetimefield_value(timezone.now())
+    with database.cursor() as cursor:
+        cursor.execute(sql, [slug, Post.Status.PUBLISHED, now])
+        row = cursor.fetchone()
+    return None if row is None else columns.build(row, database)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Where each model's fields sit in a row of `_public_post_sql`, and how to
+    turn the row into a post with its related objects cached on it."""
+
+    fields: tuple[tuple[type[Model], str, tuple[Field, ...]], ...]
+    # Per database connection (each thread has its own): the ORM's converters
+    # for each column that has any (aware datetimes, JSON, UUID, booleans).
+    # Two threads may both compute theirs at once; each gets its own entry.
+    _converters: WeakKeyDictionary[Any, list[tuple[int, Any, list[Any]]]] = (
+        dataclass_field(default_factory=WeakKeyDictionary, compare=False)
+    )
+
+    def build(self, row: tuple[Any, ...], connection: Any) -> Post:
+        values = list(row)
+        for position, column, converters in self._converters_for(connection):
+            for convert in converters:
+                values[position] = convert(values[position], column, connection)
+        objects: list[Model | None] = []
+        start = 0
+        for model, _alias, fields in self.fields:
+            chunk = values[start : start + len(fields)]
+            start += len(fields)
+            # A LEFT JOIN without a match (no thumbnail) gives a NULL key.
+            objects.append(
+                None
+                if chunk[0] is None
+                else model.from_db(connection.alias, [f.attname for f in fields], chunk)
+            )
+        post = cast(Post, objects[0])
+        for name, obj in zip(_RELATED, objects[1:], strict=True):
+            Post._meta.get_field(name).set_cached_value(post, obj)
+        return post
+
+    def _converters_for(self, connection: Any) -> list[tuple[int, Any, list[Any]]]:
+        found = self._converters.get(connection)
+        if found is None:
+            found = []
+            position = 0
+            for _model, alias, fields in self.fields:
+                for field in fields:
+                    column = field.get_col(alias)
+                    converters = connection.ops.get_db_converters(
+                        column
+                    ) + column.get_db_converters(connection)
+                    if converters:
+                        found.append((position, column, converters))
+                    position += 1
+            self._converters[connection] = found
+        return found
+
+
+# The post's foreign keys that the page shows, joined in `_public_post_sql`.
+_RELATED = ("category", "author", "thumbnail")
+
+
+@cache_for_process
+def _public_post_sql() -> tuple[str, _Columns]:
+    """A public post by slug with the models `_RELATED` names, as SQL built once.
+
+    Hand-written because the ORM spends several times longer building and
+    compiling this queryset than the database spends running it, on every
+    uncached page view (issue 8). Leaves out what the page never shows: the
+    Markdown source, the search columns and the author's password hash."""
+    quote = connection.ops.quote_name
+    skip = {
+        Post: {"body", "search_title", "search_body"},
+        get_user_model(): {"password"},
+    }
+    post_alias = "p"
+    models_ = [(Post, post_alias)] + [
+        (Post._meta.get_field(name).related_model, f"r{i}")
+        for i, name in enumerate(_RELATED)
+    ]
+    columns: list[tuple[type[Model], str, tuple[Field, ...]]] = []
+    for model, alias in models_:
+        omitted = skip.get(model, set())
+        fields = (model._meta.pk,) + tuple(
+            f
+            for f in model._meta.concrete_fields
+            if not f.primary_key and f.name not in omitted
+        )
+        columns.append((model, alias, fields))
+    select = ", ".join(
+        f"{alias}.{quote(f.column)}" for _m, alias, fields in columns for f in fields
+    )
+    joins = []
+    for (model, alias, _f), name in zip(columns[1:], _RELATED, strict=True):
+        key = Post._meta.get_field(name)
+        kind = "LEFT OUTER JOIN" if key.null else "INNER JOIN"
+        joins.append(
+            f"{kind} {quote(model._meta.db_table)} {alias} "
+            f"ON {alias}.{quote(model._meta.pk.column)} = "
+            f"{post_alias}.{quote(key.column)}"
+        )
+    field = Post._meta.get_field
+    # The rule of `PostQuerySet.published()`: published, and not in the future.
+    # Table and column names are the models' own; values travel as parameters.
+    sql = (
+        f"SELECT {select} FROM {quote(Post._meta.db_table)} {post_alias} "  # noqa: S608
+        + " ".join(joins)
+        + f" WHERE {post_alias}.{quote(field('slug').column)} = %s"
+        f" AND {post_alias}.{quote(field('status').column)} = %s"
+        f" AND {post_alias}.{quote(field('published_at').column)} <= %s"
+    )
+    return sql, _Columns(tuple(columns))
 
 
 def post_get_redirect(*, old_slug: str) -> Post | None:

@@ -40,9 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @public_post_page
 def post_detail(request: HttpRequest, category: str, slug: str) -> HttpResponse:
-    post = selectors.post_get_for_view(
-        slug=slug, user=request.user, with_source=False, with_tags=False
-    )
+    post = selectors.post_get_for_page(slug=slug, user=request.user)
     if post is None:
         moved = selectors.post_get_redirect(old_slug=slug)
         if moved is not None and moved.is_public:

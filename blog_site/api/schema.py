@@ -35,5 +35,8 @@ ERRORS = _Errors(
         403: OpenApiResponse(_detail, description="Not allowed for this user"),
         404: OpenApiResponse(_detail, description="No such object"),
         429: OpenApiResponse(_detail, description="Throttled; see Retry-After"),
+        503: OpenApiResponse(
+            _detail, description="The media storage is unavailable; see Retry-After"
+        ),
     }
 )

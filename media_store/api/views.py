@@ -60,7 +60,7 @@ class ImageListApi(APIView):
     @extend_schema(
         operation_id="images_create",
         request={"multipart/form-data": ImageUploadSerializer},
-        responses={201: ImageOutputSerializer, **ERRORS.pick(400, 401, 403, 429)},
+        responses={201: ImageOutputSerializer, **ERRORS.pick(400, 401, 403, 429, 503)},
     )
     def post(self, request: Request) -> Response:
         _require_upload(request)
@@ -124,7 +124,7 @@ class ImageDirectUploadApi(APIView):
         request=DirectUploadInputSerializer,
         responses={
             200: DirectUploadOutputSerializer,
-            **ERRORS.pick(400, 401, 403, 429),
+            **ERRORS.pick(400, 401, 403, 429, 503),
         },
     )
     def post(self, request: Request) -> Response:
@@ -147,7 +147,7 @@ class ImageDirectConfirmApi(APIView):
     @extend_schema(
         operation_id="images_direct_confirm",
         request=DirectConfirmInputSerializer,
-        responses={201: ImageOutputSerializer, **ERRORS.pick(400, 401, 403, 429)},
+        responses={201: ImageOutputSerializer, **ERRORS.pick(400, 401, 403, 429, 503)},
     )
     def post(self, request: Request) -> Response:
         _require_upload(request)

@@ -132,6 +132,20 @@ def test_blog_routes_limit_the_api_and_keep_websockets_unbuffered() -> None:
     ws = next(m for match, m in by_match.items() if "/ws/" in match)
     assert "body-limit" not in ws
     assert all("security-headers" in m for m in by_match.values())
+    # Pages and API answers are compressed; the WebSocket route is left alone.
+    assert [m for m in by_match.values() if "compress" in m] == [
+        m for match, m in by_match.items() if "/ws/" not in match
+    ]
+    compress = next(
+        o
+        for o in all_objects()
+        if o["kind"] == "Middleware"
+        and o["metadata"]["name"] == "compress"
+        and o["metadata"]["namespace"] == route["metadata"]["namespace"]
+    )["spec"]["compress"]
+    excluded = set(compress["excludedContentTypes"])
+    assert not {"text/html", "application/json", "application/rss+xml"} & excluded
+    assert {"text/event-stream", "image/webp"} <= excluded
     limit = next(
         o
         for o in all_objects()

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
+from blog_site.errors import ServiceUnavailable
 from media_store import services, storage
 from media_store.models import Image
 from tests.media_store.conftest import image_bytes, upload
@@ -123,6 +124,7 @@ def test_uploads_fail_cleanly_while_s3_hangs_or_is_down_and_reconcile_cleans_up(
             services.image_create(file=image_bytes("JPEG", (width, 300)), uploader=user)
         times.append(time.monotonic() - started)
         assert excinfo.value.code == "storage_unavailable"
+        assert isinstance(excinfo.value, ServiceUnavailable)
 
         for send in (
             lambda data: api.post(
@@ -137,7 +139,9 @@ def test_uploads_fail_cleanly_while_s3_hangs_or_is_down_and_reconcile_cleans_up(
             response = send(data)
             times.append(time.monotonic() - started)
             codes.append(response.status_code)
-            assert response.status_code == 400, response.content
+            # The input was fine: the answer blames the storage, not the file.
+            assert response.status_code == 503, response.content
+            assert response["Retry-After"] == "30"
             assert "storage is unavailable" in response.content.decode()
 
     # Slow: the server accepts connections and never answers.
@@ -178,7 +182,7 @@ def test_uploads_fail_cleanly_while_s3_hangs_or_is_down_and_reconcile_cleans_up(
     attempts()
     orphan_rows = Image.objects.exclude(pk=kept.pk).count()
     assert orphan_rows == 0
-    assert all(code < 500 for code in codes)
+    assert set(codes) == {503}  # never a 500, never blamed on the input
 
     worst = max(times)
     print(
