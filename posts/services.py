@@ -138,11 +138,18 @@ def _save(
         post.published_at = timezone.now()
     images = _render_into(post, summary_given=summary_given)
     post.full_clean()
+    adding = post._state.adding
+    tags = None if tags is None else [t.strip() for t in tags if t.strip()]
     with transaction.atomic(), reversion.create_revision():
         post.save()
-        post.images.set(images)
-        if tags is not None:
-            post.tags.set([t.strip() for t in tags if t.strip()], clear=False)
+        # A new post has no links yet: set() would first read them (and
+        # taggit its tags) for nothing, a query or two on every import.
+        if adding:
+            post.images.add(*images)
+        else:
+            post.images.set(images)
+        if tags or (tags is not None and not adding):
+            post.tags.set(tags, clear=False)
         if by is not None:
             reversion.set_user(by)
         reversion.set_comment(comment)

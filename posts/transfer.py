@@ -36,6 +36,7 @@ import yaml
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from media_store.models import Image
@@ -48,7 +49,7 @@ from media_store.services import (
 )
 from posts import rendering, services
 from posts.cache import content_changes_batched
-from posts.models import Post
+from posts.models import Category, Post
 
 DATE_PREFIX_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -284,6 +285,29 @@ def images_wanted(
     return wanted
 
 
+@dataclass
+class ImportMemo:
+    """Images and categories that earlier posts of this run found or made,
+    so that later posts skip looking them up again.
+
+    A post's finds are kept only once its transaction commits: a post that
+    fails rolls back the rows it created, and the next post that needs them
+    must look them up (and make them) again.
+    """
+
+    images: dict[uuid.UUID, Image] = field(default_factory=dict)
+    categories: dict[str, Category] = field(default_factory=dict)
+
+    def keep_after_commit(
+        self, *, images: dict[uuid.UUID, Image], category: Category, name: str
+    ) -> None:
+        def keep() -> None:
+            self.images.update(images)
+            self.categories[name] = category
+
+        transaction.on_commit(keep)
+
+
 def import_post(
     parsed: ParsedPost,
     *,
@@ -292,14 +316,19 @@ def import_post(
     path: Path,
     report: ImportReport,
     stager: ImageStager | None = None,
+    memo: ImportMemo | None = None,
 ) -> Post:
     """Create or update (matched by slug, then title) one parsed post."""
+    memo = memo if memo is not None else ImportMemo()
     user_model = get_user_model()
     if parsed.author:
         author = user_model.objects.filter(username=parsed.author).first() or author
     found: dict[uuid.UUID, Image | None] = {}
     for image_id in [parsed.thumbnail, *rendering.image_ids_in(parsed.body)]:
         if image_id is None or image_id in found:
+            continue
+        if image_id in memo.images:
+            found[image_id] = memo.images[image_id]
             continue
         try:
             found[image_id] = ensure_image(
@@ -317,14 +346,25 @@ def import_post(
         if image is not None and image.pk != old:
             parsed.body = parsed.body.replace(f"/images/{old}", f"/images/{image.pk}")
     thumbnail = found.get(parsed.thumbnail) if parsed.thumbnail else None
-    category = services.category_get_or_create(name=parsed.category)
+    category = memo.categories.get(parsed.category) or services.category_get_or_create(
+        name=parsed.category
+    )
+    memo.keep_after_commit(
+        images={key: image for key, image in found.items() if image is not None},
+        category=category,
+        name=parsed.category,
+    )
     status = Post.Status.PUBLISHED if parsed.published else Post.Status.DRAFT
     published_at = parsed.published_at or (
         parsed.created_at if parsed.published else None
     )
+    # One query: the post with this slug, else the one with this title (the
+    # database compares, so its collation decides what "the same" means).
     existing = (
-        Post.objects.filter(slug=parsed.slug).first()
-        or Post.objects.filter(title=parsed.title).first()
+        Post.objects.filter(Q(slug=parsed.slug) | Q(title=parsed.title))
+        .alias(by_title=Case(When(slug=parsed.slug, then=Value(0)), default=Value(1)))
+        .order_by("by_title")
+        .first()
     )
     if existing is None:
         post = services.post_create(
@@ -384,6 +424,7 @@ def posts_import(
         (p for p in parsed if isinstance(p, ParsedPost)), images_dir=images_dir
     )
     # One content-version bump for the whole run, not several per post.
+    memo = ImportMemo()
     with content_changes_batched(), ImageStager(wanted) as stager:
         pairs = list(zip(files, parsed, strict=True))
         for path, post in progress(pairs) if progress else pairs:
@@ -398,6 +439,7 @@ def posts_import(
                         path=path,
                         report=report,
                         stager=stager,
+                        memo=memo,
                     )
             except ImportFileError as exc:
                 report.failed.append((path, str(exc)))

@@ -248,6 +248,35 @@ def test_an_import_that_stops_removes_the_images_it_stored_ahead(
     assert all(image_keys(s3_client, image_id) == set() for image_id in ids[1:])
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_post_that_fails_does_not_lend_its_rolled_back_image_or_category(
+    superuser, tmp_path: Path
+) -> None:
+    image_id = str(uuid.uuid4())
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / image_id).write_bytes(png_bytes("shared", size=(700, 300)))
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for n, title in enumerate(["x" * 300, "second", "third"]):
+        (folder / f"2024-03-0{n + 1}-post-{n}.md").write_text(
+            f'---\ntitle: "{title}"\ncategory: "새 분류"\n'
+            f"thumbnail: {image_id}\n---\n![a](/images/{image_id})\n",
+            encoding="utf-8",
+        )
+
+    with pytest.raises(CommandError, match="2 posts .* 1 failed"):
+        run("import_posts", str(folder), "--images", str(images))
+
+    # The first post made the category and the image, then failed validation
+    # and rolled them back; the next posts made them again.
+    assert set(Post.objects.values_list("title", flat=True)) == {"second", "third"}
+    assert Category.objects.get().name == "새 분류"
+    image = Image.objects.get()
+    assert str(image.pk) == image_id
+    assert all(post.thumbnail_id == image.pk for post in Post.objects.all())
+
+
 def test_rerender_posts_rebuilds_stored_html_and_search_tokens(author) -> None:
     post = make_post(
         author=author, title="다시 그리기", body="## 제목\n\n네임스페이스를 쓴다"
