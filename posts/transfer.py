@@ -380,6 +380,7 @@ def import_post(
             published_at=published_at,
             created_at=parsed.created_at,
             updated_at=parsed.updated_at,
+            known_images=[image for image in found.values() if image is not None],
         )
         report.created.append(post)
         return post
