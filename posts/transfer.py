@@ -424,9 +424,14 @@ def posts_import(
     wanted = images_wanted(
         (p for p in parsed if isinstance(p, ParsedPost)), images_dir=images_dir
     )
-    # One content-version bump for the whole run, not several per post.
     memo = ImportMemo()
-    with content_changes_batched(), ImageStager(wanted) as stager:
+    bodies = (post.body for post in parsed if isinstance(post, ParsedPost))
+    with (
+        # One content-version bump for the whole run, not several per post.
+        content_changes_batched(),
+        ImageStager(wanted) as stager,
+        rendering.rendered_ahead(bodies),
+    ):
         pairs = list(zip(files, parsed, strict=True))
         for path, post in progress(pairs) if progress else pairs:
             try:
