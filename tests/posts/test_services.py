@@ -155,3 +155,17 @@ def test_images_the_caller_holds_are_not_looked_up_again(author) -> None:
         assert set(post.images.all()) == {shown, other}
         assert 'width="640" height="360"' in post.body_html
         assert 'width="300" height="200"' in post.body_html
+
+
+def test_a_revision_that_cannot_be_saved_leaves_no_post(author, monkeypatch) -> None:
+    category = make_category()
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("revision store down")
+
+    monkeypatch.setattr("reversion.revisions._save_revision", broken)
+    with pytest.raises(RuntimeError, match="revision store down"):
+        services.post_create(
+            author=author, title="기록 없는 글", body="본문", category=category
+        )
+    assert not Post.objects.filter(title="기록 없는 글").exists()
