@@ -14,7 +14,7 @@ import multiprocessing
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -230,10 +230,15 @@ def rendered_ahead(sources: Iterable[str]) -> Iterator[None]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         mine = []
-        for source in sources:
-            if source not in _ahead:
-                _ahead[source] = pool.submit(_render, source)
-                mine.append(source)
+        try:
+            for source in sources:
+                if source not in _ahead:
+                    _ahead[source] = pool.submit(_render, source)
+                    mine.append(source)
+        except (OSError, BrokenExecutor):
+            # No process to be had (a pod at its process limit, say): what
+            # was not handed out is rendered in this thread, as without it.
+            pass
         try:
             yield
         finally:

@@ -149,3 +149,16 @@ def test_bodies_rendered_ahead_in_a_worker_process_come_out_the_same() -> None:
         assert rendering.render_markdown("another body").html == ("<p>another body</p>")
 
     assert got == expected
+
+
+def test_without_a_worker_process_bodies_are_rendered_in_place(monkeypatch) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    source = "# 제목\n\n본문\n"
+    with rendering.rendered_ahead([source]):
+        assert not rendering._ahead
+        assert rendering.render_markdown(source) == render_markdown(source)
