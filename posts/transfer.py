@@ -181,8 +181,8 @@ def _image_file(images_dir: Path | None, image_id: uuid.UUID) -> Path | None:
 
 
 # Images are decoded, resized, encoded and uploaded on worker threads ahead
-# of the posts that use them: Pillow releases the GIL for that work, so it
-# runs on the other core while this thread renders Markdown and writes rows.
+# of the posts that use them: Pillow releases the GIL for most of that work,
+# so it runs on the other core while this thread writes the rows.
 IMAGE_WORKERS = 2
 # How far ahead of the post loop the workers may run, in images. Each one
 # waiting for its post holds only its names; the bound keeps an interrupted
@@ -199,7 +199,6 @@ class ImageStager:
     def __init__(self, wanted: list[tuple[uuid.UUID, Path]]) -> None:
         self._queue = list(reversed(wanted))
         self._futures: dict[uuid.UUID, Future[StagedImage]] = {}
-        self._taken = 0
         self._pool = ThreadPoolExecutor(IMAGE_WORKERS, thread_name_prefix="import-img")
 
     def __enter__(self) -> ImageStager:
