@@ -96,7 +96,7 @@ def image_create(
     if existing is not None:
         return existing
     staged = _stage(prepared, alt=alt, uploader=uploader, image_id=image_id)
-    return image_staged_save(staged=staged)
+    return _save_row(staged)
 
 
 @dataclass(frozen=True)
@@ -157,13 +157,17 @@ def _stage(
 def image_staged_save(*, staged: StagedImage, uploader: User | None = None) -> Image:
     """Save a staged image's row (`uploader` if given); when the same bytes
     already have a row, that Image is returned and the staged objects go."""
-    image = staged.image
-    existing = Image.objects.filter(sha256=image.sha256).first()
+    existing = Image.objects.filter(sha256=staged.image.sha256).first()
     if existing is not None:
         _delete_objects_quietly(staged.stored)
         return existing
     if uploader is not None:
-        image.uploader = uploader
+        staged.image.uploader = uploader
+    return _save_row(staged)
+
+
+def _save_row(staged: StagedImage) -> Image:
+    image = staged.image
     try:
         with transaction.atomic():
             image.save(force_insert=True)
