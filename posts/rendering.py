@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import html
 import math
+import multiprocessing
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import markdown
@@ -191,6 +194,16 @@ def summarize(text: str, limit: int = 160) -> str:
 
 def render_markdown(source: str) -> Rendered:
     """Render and sanitise `source`; also return its outline, text and images."""
+    ahead = _ahead.pop(source, None)
+    if ahead is not None:
+        try:
+            return ahead.result()
+        except Exception:  # noqa: BLE001, S110 - rendered again below, raising here
+            pass
+    return _render(source)
+
+
+def _render(source: str) -> Rendered:
     md = _markdown()
     raw = md.convert(source)
     clean = sanitize(raw)
@@ -200,3 +213,36 @@ def render_markdown(source: str) -> Rendered:
         text=html_to_text(clean),
         image_ids=image_ids_in(source),
     )
+
+
+# Python-Markdown is pure Python, so it holds the GIL: an import renders
+# every body on the thread that also writes the rows. `rendered_ahead` has a
+# worker process render the bodies meanwhile; `render_markdown` hands out a
+# result only for exactly the same source text, so its output is unchanged.
+_ahead: dict[str, Future[Rendered]] = {}
+
+
+@contextmanager
+def rendered_ahead(sources: Iterable[str]) -> Iterator[None]:
+    """Render `sources` in a worker process while the block runs."""
+    # spawn, not fork: a forked child would share the parent's database
+    # and Redis sockets.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        mine = []
+        try:
+            for source in sources:
+                if source not in _ahead:
+                    _ahead[source] = pool.submit(_render, source)
+                    mine.append(source)
+        except (OSError, BrokenExecutor):
+            # No process to be had (a pod at its process limit, say): what
+            # was not handed out is rendered in this thread, as without it.
+            pass
+        try:
+            yield
+        finally:
+            for source in mine:
+                future = _ahead.pop(source, None)
+                if future is not None:
+                    future.cancel()

@@ -104,10 +104,20 @@ def category_get_or_create(*, name: str) -> Category:
 # --- Posts -------------------------------------------------------------------
 
 
-def _render_into(post: Post, *, summary_given: bool) -> list[Image]:
-    """Fill the stored HTML, outline, summary, reading time and search tokens."""
+def _render_into(
+    post: Post, *, summary_given: bool, known_images: Iterable[Image] = ()
+) -> list[Image]:
+    """Fill the stored HTML, outline, summary, reading time and search tokens.
+
+    Returns the Images the body shows: those in `known_images` (rows the
+    caller holds already, as an import does) and the rest from the database.
+    """
     rendered = rendering.render_markdown(post.body)
-    images = list(Image.objects.filter(pk__in=rendered.image_ids))
+    known = {image.pk: image for image in known_images}
+    images = [known[pk] for pk in rendered.image_ids if pk in known]
+    missing = [pk for pk in rendered.image_ids if pk not in known]
+    if missing:
+        images += Image.objects.filter(pk__in=missing)
     sizes = {str(image.pk): (image.width, image.height) for image in images}
     post.body_html = rendering.add_image_sizes(rendered.html, sizes)
     post.toc = rendered.toc
@@ -131,18 +141,28 @@ def _save(
     summary_given: bool,
     by: AbstractBaseUser | None,
     comment: str,
+    known_images: Iterable[Image] = (),
 ) -> Post:
     if not post.slug:
         post.slug = _unique_slug(Post, slug_from(post.title), pk=post.pk)
     if post.status == Post.Status.PUBLISHED and post.published_at is None:
         post.published_at = timezone.now()
-    images = _render_into(post, summary_given=summary_given)
+    images = _render_into(post, summary_given=summary_given, known_images=known_images)
     post.full_clean()
-    with transaction.atomic(), reversion.create_revision():
+    adding = post._state.adding
+    tags = None if tags is None else [t.strip() for t in tags if t.strip()]
+    # The revision is saved inside this block's transaction, so it needs no
+    # savepoint of its own (two round trips to MariaDB per save).
+    with transaction.atomic(), reversion.create_revision(atomic=False):
         post.save()
-        post.images.set(images)
-        if tags is not None:
-            post.tags.set([t.strip() for t in tags if t.strip()], clear=False)
+        # A new post has no links yet: set() would first read them (and
+        # taggit its tags) for nothing, a query or two on every import.
+        if adding:
+            post.images.add(*images)
+        else:
+            post.images.set(images)
+        if tags or (tags is not None and not adding):
+            post.tags.set(tags, clear=False)
         if by is not None:
             reversion.set_user(by)
         reversion.set_comment(comment)
@@ -164,8 +184,12 @@ def post_create(
     created_at: dt.datetime | None = None,
     updated_at: dt.datetime | None = None,
     by: AbstractBaseUser | None = None,
+    known_images: Iterable[Image] = (),
 ) -> Post:
-    """Create a post with its rendered HTML (timestamps given only by imports)."""
+    """Create a post with its rendered HTML (timestamps given only by imports).
+
+    `known_images`: Image rows the caller already holds that the body may
+    show (saves looking them up)."""
     now = timezone.now()
     post = Post(
         author=author,
@@ -188,6 +212,7 @@ def post_create(
         summary_given=bool(post.summary),
         by=by or author,
         comment=_("Created."),
+        known_images=known_images,
     )
 
 

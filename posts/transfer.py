@@ -26,6 +26,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,20 @@ import yaml
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from media_store.models import Image
+from media_store.services import (
+    StagedImage,
+    image_create,
+    image_stage,
+    image_staged_discard,
+    image_staged_save,
+)
 from posts import rendering, services
 from posts.cache import content_changes_batched
-from posts.models import Post
+from posts.models import Category, Post
 
 DATE_PREFIX_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -171,22 +180,131 @@ def _image_file(images_dir: Path | None, image_id: uuid.UUID) -> Path | None:
     return None
 
 
+# Images are decoded, resized, encoded and uploaded on worker threads ahead
+# of the posts that use them: Pillow releases the GIL for most of that work,
+# so it runs on the other core while this thread writes the rows.
+IMAGE_WORKERS = 2
+# How far ahead of the post loop the workers may run, in images. Each one
+# waiting for its post holds only its names; the bound keeps an interrupted
+# import from leaving many stored objects without a row.
+IMAGES_AHEAD = 8
+
+
+class ImageStager:
+    """Stages (validates, normalises and stores) the images an import will
+    need, in the order it will need them; rows are saved by the caller's
+    thread when a post takes its image, so failure semantics stay those of
+    `image_create`."""
+
+    def __init__(self, wanted: list[tuple[uuid.UUID, Path]]) -> None:
+        self._queue = list(reversed(wanted))
+        self._futures: dict[uuid.UUID, Future[StagedImage]] = {}
+        self._pool = ThreadPoolExecutor(IMAGE_WORKERS, thread_name_prefix="import-img")
+
+    def __enter__(self) -> ImageStager:
+        self._fill()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Images staged but never taken (an interrupted import, or one
+        # that another upload of the same UUID overtook) lose their objects.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for future in self._futures.values():
+            if future.cancelled() or future.exception() is not None:
+                continue
+            image_staged_discard(staged=future.result())
+        self._futures.clear()
+
+    def _fill(self) -> None:
+        while self._queue and len(self._futures) < IMAGES_AHEAD:
+            image_id, source = self._queue.pop()
+            self._futures[image_id] = self._pool.submit(_stage_file, image_id, source)
+
+    def take(self, image_id: uuid.UUID) -> StagedImage | None:
+        """The staged image (None if it was never asked for); raises its
+        ValidationError if it could not be staged."""
+        future = self._futures.pop(image_id, None)
+        self._fill()
+        return None if future is None else future.result()
+
+
+def _stage_file(image_id: uuid.UUID, source: Path) -> StagedImage:
+    with source.open("rb") as handle:
+        return image_stage(file=handle, image_id=image_id)
+
+
 def ensure_image(
-    image_id: uuid.UUID, *, images_dir: Path | None, uploader: Any
+    image_id: uuid.UUID,
+    *,
+    images_dir: Path | None,
+    uploader: Any,
+    stager: ImageStager | None = None,
 ) -> Image | None:
     """The image with this UUID, imported from `images_dir/<uuid>` if needed."""
+    staged = stager.take(image_id) if stager is not None else None
     existing = Image.objects.filter(pk=image_id).first()
     if existing is not None:
+        if staged is not None:
+            image_staged_discard(staged=staged)
         return existing
+    if staged is not None:
+        # The same bytes already stored under another UUID come back as that
+        # image; the caller then rewrites its references to it.
+        return image_staged_save(staged=staged, uploader=uploader)
     source = _image_file(images_dir, image_id)
     if source is None:
         return None
-    from media_store.services import image_create
-
     with source.open("rb") as handle:
-        # The same bytes already stored under another UUID come back as that
-        # image; the caller then rewrites its references to it.
         return image_create(file=handle, uploader=uploader, image_id=image_id)
+
+
+def images_wanted(
+    parsed: Iterable[ParsedPost], *, images_dir: Path | None
+) -> list[tuple[uuid.UUID, Path]]:
+    """The images the posts refer to that are not stored yet but have a file,
+    in the order the posts use them first."""
+    order: dict[uuid.UUID, None] = {}
+    for post in parsed:
+        for image_id in [post.thumbnail, *rendering.image_ids_in(post.body)]:
+            if image_id is not None:
+                order.setdefault(image_id, None)
+    ids = list(order)
+    known: set[uuid.UUID] = set()
+    for start in range(0, len(ids), 500):
+        known.update(
+            Image.objects.filter(pk__in=ids[start : start + 500]).values_list(
+                "pk", flat=True
+            )
+        )
+    wanted = []
+    for image_id in ids:
+        source = None if image_id in known else _image_file(images_dir, image_id)
+        if source is not None:
+            wanted.append((image_id, source))
+    return wanted
+
+
+@dataclass
+class ImportMemo:
+    """Images and categories that earlier posts of this run found or made,
+    so that later posts skip looking them up again.
+
+    A post's finds are kept only once its transaction commits: a post that
+    fails rolls back the rows it created, and the next post that needs them
+    must look them up (and make them) again.
+    """
+
+    images: dict[uuid.UUID, Image] = field(default_factory=dict)
+    categories: dict[str, Category] = field(default_factory=dict)
+
+    def keep_after_commit(
+        self, *, images: dict[uuid.UUID, Image], category: Category, name: str
+    ) -> None:
+        def keep() -> None:
+            self.images.update(images)
+            self.categories[name] = category
+
+        transaction.on_commit(keep)
 
 
 def import_post(
@@ -196,8 +314,11 @@ def import_post(
     images_dir: Path | None,
     path: Path,
     report: ImportReport,
+    stager: ImageStager | None = None,
+    memo: ImportMemo | None = None,
 ) -> Post:
     """Create or update (matched by slug, then title) one parsed post."""
+    memo = memo if memo is not None else ImportMemo()
     user_model = get_user_model()
     if parsed.author:
         author = user_model.objects.filter(username=parsed.author).first() or author
@@ -205,9 +326,12 @@ def import_post(
     for image_id in [parsed.thumbnail, *rendering.image_ids_in(parsed.body)]:
         if image_id is None or image_id in found:
             continue
+        if image_id in memo.images:
+            found[image_id] = memo.images[image_id]
+            continue
         try:
             found[image_id] = ensure_image(
-                image_id, images_dir=images_dir, uploader=author
+                image_id, images_dir=images_dir, uploader=author, stager=stager
             )
         except ValidationError as exc:
             found[image_id] = None
@@ -221,14 +345,25 @@ def import_post(
         if image is not None and image.pk != old:
             parsed.body = parsed.body.replace(f"/images/{old}", f"/images/{image.pk}")
     thumbnail = found.get(parsed.thumbnail) if parsed.thumbnail else None
-    category = services.category_get_or_create(name=parsed.category)
+    category = memo.categories.get(parsed.category) or services.category_get_or_create(
+        name=parsed.category
+    )
+    memo.keep_after_commit(
+        images={key: image for key, image in found.items() if image is not None},
+        category=category,
+        name=parsed.category,
+    )
     status = Post.Status.PUBLISHED if parsed.published else Post.Status.DRAFT
     published_at = parsed.published_at or (
         parsed.created_at if parsed.published else None
     )
+    # One query: the post with this slug, else the one with this title (the
+    # database compares, so its collation decides what "the same" means).
     existing = (
-        Post.objects.filter(slug=parsed.slug).first()
-        or Post.objects.filter(title=parsed.title).first()
+        Post.objects.filter(Q(slug=parsed.slug) | Q(title=parsed.title))
+        .alias(by_title=Case(When(slug=parsed.slug, then=Value(0)), default=Value(1)))
+        .order_by("by_title")
+        .first()
     )
     if existing is None:
         post = services.post_create(
@@ -244,6 +379,7 @@ def import_post(
             published_at=published_at,
             created_at=parsed.created_at,
             updated_at=parsed.updated_at,
+            known_images=[image for image in found.values() if image is not None],
         )
         report.created.append(post)
         return post
@@ -278,18 +414,37 @@ def posts_import(
     """Import every file; a bad file is recorded in the report and skipped."""
     report = ImportReport()
     files = markdown_files(paths)
-    # One content-version bump for the whole run, not several per post.
-    with content_changes_batched():
-        for path in progress(files) if progress else files:
+    parsed: list[ParsedPost | ImportFileError] = []
+    for path in files:
+        try:
+            parsed.append(parse_post_file(path))
+        except ImportFileError as exc:
+            parsed.append(exc)
+    wanted = images_wanted(
+        (p for p in parsed if isinstance(p, ParsedPost)), images_dir=images_dir
+    )
+    memo = ImportMemo()
+    bodies = (post.body for post in parsed if isinstance(post, ParsedPost))
+    with (
+        # One content-version bump for the whole run, not several per post.
+        content_changes_batched(),
+        ImageStager(wanted) as stager,
+        rendering.rendered_ahead(bodies),
+    ):
+        pairs = list(zip(files, parsed, strict=True))
+        for path, post in progress(pairs) if progress else pairs:
             try:
-                parsed = parse_post_file(path)
+                if isinstance(post, ImportFileError):
+                    raise post
                 with transaction.atomic():
                     import_post(
-                        parsed,
+                        post,
                         author=author,
                         images_dir=images_dir,
                         path=path,
                         report=report,
+                        stager=stager,
+                        memo=memo,
                     )
             except ImportFileError as exc:
                 report.failed.append((path, str(exc)))

@@ -192,6 +192,53 @@ def test_wide_image_gets_webp_and_original_format_renditions(s3_client: Any) -> 
     )
 
 
+def test_staging_stores_the_objects_without_a_query_and_saving_adds_the_row(
+    s3_client: Any, django_assert_num_queries: Any
+) -> None:
+    uploader = User.objects.create_user(username="stager", password="x" * 12)
+    with django_assert_num_queries(0):
+        staged = services.image_stage(file=image_bytes("PNG", (1000, 500)))
+    assert not Image.objects.exists()
+    assert bucket_keys(s3_client, f"images/{staged.image.pk}/") == set(staged.stored)
+    assert len(staged.stored) == 5  # the original, two widths in two formats
+
+    image = services.image_staged_save(staged=staged, uploader=uploader)
+
+    stored = Image.objects.get()
+    assert stored.pk == image.pk and stored.uploader == uploader
+    assert stored.renditions == [480, 960]
+    assert stored.file.name == staged.stored[0]
+
+
+def test_a_staged_image_whose_bytes_are_known_becomes_that_image(
+    s3_client: Any,
+) -> None:
+    data = image_bytes("PNG", (700, 300))
+    first = services.image_create(file=data)
+    staged = services.image_stage(file=data)
+    assert staged.image.pk != first.pk
+
+    assert services.image_staged_save(staged=staged).pk == first.pk
+    assert Image.objects.count() == 1
+    assert bucket_keys(s3_client, f"images/{staged.image.pk}/") == set()
+
+
+def test_a_discarded_staged_image_leaves_no_object(s3_client: Any) -> None:
+    staged = services.image_stage(file=image_bytes("JPEG", (900, 300)))
+    services.image_staged_discard(staged=staged)
+    assert bucket_keys(s3_client, f"images/{staged.image.pk}/") == set()
+    assert not Image.objects.exists()
+
+
+def test_a_bad_file_fails_staging_with_the_upload_error_and_no_object(
+    s3_client: Any,
+) -> None:
+    before = bucket_keys(s3_client, "images/")
+    with pytest.raises(ValidationError, match="damaged"):
+        services.image_stage(file=truncated_png())
+    assert bucket_keys(s3_client, "images/") == before
+
+
 def test_small_image_has_no_renditions(s3_client: Any) -> None:
     image = services.image_create(file=image_bytes("PNG", (480, 100)))
     assert image.renditions == []

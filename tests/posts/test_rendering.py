@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from posts import rendering
 from posts.rendering import image_ids_in, reading_minutes, render_markdown
 
 XSS_PAYLOADS = [
@@ -129,3 +130,35 @@ def test_derived_summary_is_prose_without_code_headings_or_footnotes() -> None:
 
 def test_inline_markup_does_not_split_words_for_search() -> None:
     assert "굵게" in render_markdown("**굵**게 쓴 글").text
+
+
+def test_bodies_rendered_ahead_in_a_worker_process_come_out_the_same() -> None:
+    sources = [
+        "# 제목\n\n본문과 각주[^1].\n\n[^1]: 각주 내용\n",
+        "```python\nprint('hi')\n```\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n",
+        '<img alt="x" src="/images/8b20162b-dc8f-4532-99d4-068298c76931"/>\n'
+        "<script>alert(1)</script>\n",
+    ]
+    expected = [rendering.render_markdown(source) for source in sources]
+
+    with rendering.rendered_ahead(sources):
+        assert set(rendering._ahead) == set(sources)
+        got = [rendering.render_markdown(source) for source in sources]
+        # Each was handed out from the worker's batch, once.
+        assert not rendering._ahead
+        assert rendering.render_markdown("another body").html == ("<p>another body</p>")
+
+    assert got == expected
+
+
+def test_without_a_worker_process_bodies_are_rendered_in_place(monkeypatch) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    source = "# 제목\n\n본문\n"
+    with rendering.rendered_ahead([source]):
+        assert not rendering._ahead
+        assert rendering.render_markdown(source) == render_markdown(source)

@@ -121,3 +121,51 @@ def test_category_slug_replaces_slashes(db) -> None:
     assert SlugRedirect.objects.filter(
         kind="category", old_slug="운영체제-컴퓨터구조"
     ).exists()
+
+
+def test_images_the_caller_holds_are_not_looked_up_again(author) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from media_store.models import Image
+
+    category = make_category()
+    shown = Image.objects.create(
+        width=640, height=360, format="PNG", size=1, sha256="a" * 64, file="x"
+    )
+    other = Image.objects.create(
+        width=300, height=200, format="PNG", size=1, sha256="b" * 64, file="y"
+    )
+    body = f"![a](/images/{shown.pk})\n\n![b](/images/{other.pk})\n"
+
+    def create(title: str, **kwargs: object) -> tuple[Post, int]:
+        with CaptureQueriesContext(connection) as captured:
+            post = services.post_create(
+                author=author, title=title, body=body, category=category, **kwargs
+            )
+        return post, len(captured.captured_queries)
+
+    create("first")  # fills per-process caches (content types)
+    looked_up, queries = create("looked up")
+    handed, fewer = create("handed", known_images=[shown, other])
+    partly, partial = create("partly", known_images=[shown])
+
+    assert fewer == queries - 1 and partial == queries
+    for post in (looked_up, handed, partly):
+        assert set(post.images.all()) == {shown, other}
+        assert 'width="640" height="360"' in post.body_html
+        assert 'width="300" height="200"' in post.body_html
+
+
+def test_a_revision_that_cannot_be_saved_leaves_no_post(author, monkeypatch) -> None:
+    category = make_category()
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("revision store down")
+
+    monkeypatch.setattr("reversion.revisions._save_revision", broken)
+    with pytest.raises(RuntimeError, match="revision store down"):
+        services.post_create(
+            author=author, title="기록 없는 글", body="본문", category=category
+        )
+    assert not Post.objects.filter(title="기록 없는 글").exists()

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from media_store.models import Image
 from posts.models import Category, Post
-from tests.posts.conftest import UUID_RE
+from tests.posts.conftest import UUID_RE, png_bytes
 from tests.posts.factories import make_category, make_post
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +167,114 @@ def test_an_image_known_under_another_uuid_is_relinked(
     assert f"/images/{existing.pk}" in post.body or post.thumbnail_id == existing.pk
     assert f"/images/{first.name}" not in post.body_html
     assert Image.objects.filter(pk=uuid.UUID(first.name)).count() == 0
+
+
+def write_posts(folder: Path, images: list[list[str]]) -> None:
+    """One post per entry, showing the listed image UUIDs in its body."""
+    folder.mkdir()
+    for n, ids in enumerate(images):
+        body = "\n\n".join(f"![{n}](/images/{image_id})" for image_id in ids)
+        (folder / f"2024-02-{n + 1:02d}-post-{n}.md").write_text(
+            f'---\ntitle: "post {n}"\ncategory: "notes"\n---\n{body}\n',
+            encoding="utf-8",
+        )
+
+
+def image_keys(s3_client: Any, image_id: str) -> set[str]:
+    from tests.media_store.conftest import bucket_keys
+
+    return bucket_keys(s3_client, f"images/{image_id}/")
+
+
+def test_a_damaged_image_is_warned_about_and_leaves_no_row_and_no_object(
+    superuser, tmp_path: Path, s3_client: Any
+) -> None:
+    good, bad = str(uuid.uuid4()), str(uuid.uuid4())
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / good).write_bytes(png_bytes("good", size=(1000, 400)))
+    (images / bad).write_bytes(png_bytes("bad", size=(1000, 400))[:300])
+    write_posts(tmp_path / "posts", [[bad], [good, bad]])
+
+    out, err = run("import_posts", str(tmp_path / "posts"), "--images", str(images))
+
+    assert "2 new" in out
+    assert f"image {bad}: " in err and "damaged" in err
+    assert [str(pk) for pk in Image.objects.values_list("pk", flat=True)] == [good]
+    assert image_keys(s3_client, bad) == set()
+    assert len(image_keys(s3_client, good)) == 5
+
+
+def test_the_same_bytes_under_two_uuids_in_one_import_are_stored_once(
+    superuser, tmp_path: Path, s3_client: Any
+) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    images = tmp_path / "images"
+    images.mkdir()
+    data = png_bytes("twin", size=(900, 400))
+    (images / first).write_bytes(data)
+    (images / second).write_bytes(data)
+    write_posts(tmp_path / "posts", [[first], [second]])
+
+    run("import_posts", str(tmp_path / "posts"), "--images", str(images))
+
+    assert [str(pk) for pk in Image.objects.values_list("pk", flat=True)] == [first]
+    later = Post.objects.get(title="post 1")
+    assert f"/images/{first}" in later.body and second not in later.body
+    assert image_keys(s3_client, second) == set()
+
+
+def test_an_import_that_stops_removes_the_images_it_stored_ahead(
+    superuser, tmp_path: Path, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [str(uuid.uuid4()) for _ in range(6)]
+    images = tmp_path / "images"
+    images.mkdir()
+    for n, image_id in enumerate(ids):
+        (images / image_id).write_bytes(png_bytes(str(n), size=(800, 300), hue=n))
+    write_posts(tmp_path / "posts", [[image_id] for image_id in ids])
+
+    def stop(**kwargs: Any) -> Post:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("posts.services.post_create", stop)
+    with pytest.raises(KeyboardInterrupt):
+        run("import_posts", str(tmp_path / "posts"), "--images", str(images))
+
+    assert not Image.objects.exists()
+    # The first post's image was saved in its (rolled back) transaction and
+    # is left to media_reconcile, as with any rolled-back upload; the images
+    # stored ahead for the later posts are removed.
+    assert all(image_keys(s3_client, image_id) == set() for image_id in ids[1:])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_that_fails_does_not_lend_its_rolled_back_image_or_category(
+    superuser, tmp_path: Path
+) -> None:
+    image_id = str(uuid.uuid4())
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / image_id).write_bytes(png_bytes("shared", size=(700, 300)))
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for n, title in enumerate(["x" * 300, "second", "third"]):
+        (folder / f"2024-03-0{n + 1}-post-{n}.md").write_text(
+            f'---\ntitle: "{title}"\ncategory: "새 분류"\n'
+            f"thumbnail: {image_id}\n---\n![a](/images/{image_id})\n",
+            encoding="utf-8",
+        )
+
+    with pytest.raises(CommandError, match="2 posts .* 1 failed"):
+        run("import_posts", str(folder), "--images", str(images))
+
+    # The first post made the category and the image, then failed validation
+    # and rolled them back; the next posts made them again.
+    assert set(Post.objects.values_list("title", flat=True)) == {"second", "third"}
+    assert Category.objects.get().name == "새 분류"
+    image = Image.objects.get()
+    assert str(image.pk) == image_id
+    assert all(post.thumbnail_id == image.pk for post in Post.objects.all())
 
 
 def test_rerender_posts_rebuilds_stored_html_and_search_tokens(author) -> None:

@@ -43,7 +43,7 @@ class Command(BaseCommand):
             if not path.exists():
                 raise CommandError(f"{path}: no such file or folder.")
 
-        def progress(items: list[Path]) -> Any:
+        def progress(items: list[Any]) -> Any:
             return tqdm(
                 items, desc="import", unit="post", disable=None, file=self.stderr
             )
