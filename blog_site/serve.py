@@ -22,7 +22,10 @@ A second signal during the drain stops at once.
 Per request it also does less than plain daphne (see GracefulServer): a
 finished HTTP request is forgotten when its response is complete rather than
 at daphne's next once-a-second sweep, and there is no access log unless
-`--access-log` asks for one (the ingress logs every request already).
+`--access-log` asks for one (the ingress logs every request already). The
+heap is frozen out of the cyclic collector's sight at start, after the first
+WARM_REQUESTS requests and as WebSocket connections reach new highs
+(SocketFreezer).
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ from daphne.cli import CommandLineInterface  # isort: skip
 from daphne.server import Server  # isort: skip
 
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -48,6 +50,7 @@ from twisted.internet import defer, reactor
 from twisted.internet.error import ReactorNotRunning
 
 from blog_site.draining import draining_start
+from blog_site.heap import SocketFreezer, freeze_heap
 
 logger = logging.getLogger("blog_site.serve")
 
@@ -60,7 +63,7 @@ DEFAULT_GRACE_SECONDS = 20.0
 EXIT_TIMEOUT_SECONDS = 2.0
 CANCEL_WAIT_SECONDS = 1.0
 # Finished requests after which the heap is frozen a second time (see
-# _freeze_heap): by then Django has built what it builds on first use.
+# blog_site.heap): by then Django has built what it builds on first use.
 WARM_REQUESTS = 1000
 
 
@@ -90,12 +93,13 @@ class GracefulServer(Server):
         self.sockets_closed = 0
         self.requests_seen: set[Any] = set()
         self.requests_done = 0
+        self.sockets = SocketFreezer()
 
     def run(self) -> None:
         loop = reactor._asyncioEventloop  # noqa: SLF001 - the reactor's own loop
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.drain, signum)
-        _freeze_heap()
+        freeze_heap()
         super().run()
 
     # --- per request ----------------------------------------------------------
@@ -106,7 +110,20 @@ class GracefulServer(Server):
         if isinstance(protocol, WebRequest) and details is not None:
             instance = details["application_instance"]
             instance.add_done_callback(partial(self._forget, protocol))
+        elif isinstance(protocol, WebSocketProtocol):
+            self.sockets.opened()
         return queue
+
+    def protocol_disconnected(self, protocol: Any) -> None:
+        details = self.connections.get(protocol)
+        if (
+            isinstance(protocol, WebSocketProtocol)
+            and details is not None
+            and "application_instance" in details
+            and "disconnected" not in details  # daphne may report it twice
+        ):
+            self.sockets.closed()
+        super().protocol_disconnected(protocol)
 
     def _forget(self, protocol: Any, instance: Any) -> None:
         """Drop a finished HTTP request from the connection table now.
@@ -132,7 +149,7 @@ class GracefulServer(Server):
         del self.connections[protocol]
         self.requests_done += 1
         if self.requests_done == WARM_REQUESTS:
-            _freeze_heap()
+            freeze_heap()
 
     def listen_success(self, port: Any) -> None:
         self.ports.append(port)
@@ -252,21 +269,6 @@ class GracefulServer(Server):
             asyncio.wait(running, timeout=CANCEL_WAIT_SECONDS)
         )
         return defer.Deferred.fromFuture(waiting).addErrback(lambda _: None)
-
-
-def _freeze_heap() -> None:
-    """Move every object alive now out of the cyclic collector's sight.
-
-    Django, the app and what it builds on first use (URL resolvers, compiled
-    templates, translation catalogues) live as long as the process, yet each
-    full collection walked all of them: 35-60 ms on this machine every few
-    seconds under load, the tail of every page's latency. Frozen objects are
-    still freed by reference counting; only a cycle frozen while still in use
-    (a request in flight at that moment) is never reclaimed, which is bounded
-    by the requests in flight, twice per process.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def _discard_request_log(request: Any) -> None:

@@ -24,6 +24,13 @@ def test_healthz_answers_without_touching_anything(
     assert response.json() == {"status": "ok"}
 
 
+# These tests ask whether the probe says "ready" when every service answers,
+# not how fast they answer: a loaded CI machine may take the S3 server past
+# the deployed 2 s budget, so they allow more.
+ANSWERING = override_settings(READINESS_TIMEOUT_SECONDS=10)
+
+
+@ANSWERING
 def test_readyz_is_ok_when_database_redis_and_s3_answer(client: Client) -> None:
     response = client.get("/readyz")
     body = response.json()
@@ -70,6 +77,7 @@ def own_redis() -> Iterator[tuple[int, Callable[[], None], Callable[[], None]]]:
         stop()
 
 
+@ANSWERING
 def test_readyz_turns_503_while_redis_is_down_and_200_when_back(
     client: Client, own_redis
 ) -> None:
