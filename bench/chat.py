@@ -174,7 +174,7 @@ class Swarm:
             base = self.urls[self.replica_of[i]]
             async with gate:
                 ws = await connect(
-                    base.replace("http://", "ws://") + f"/ws/talk/{ROOM}/",
+                    base.replace("http://", "ws://") + f"/ws/talk/{ROOM}/?batch=1",
                     origin=base,
                     compression=None,
                     max_queue=None,

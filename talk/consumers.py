@@ -15,6 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -119,6 +120,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # Writes encoded frames straight to daphne's socket (talk.wire); None
     # under any other server, and until the connection is accepted.
     wire: DirectWire | None = None
+    # Whether the client asked for batch frames (`?batch=1`, protocol:
+    # `batch`); a client written before them gets every frame on its own.
+    batching = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,6 +149,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # The connection's id in the room's presence and in the hub.
         self.channel_name = f"talk.{uuid.uuid4().hex}"
         self.slug = self.scope["url_route"]["kwargs"]["room"]
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.batching = query.get("batch") == ["1"]
         self.sent: deque[float] = deque()
         self.delivery = asyncio.Lock()
         try:
@@ -573,7 +579,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _drain(self) -> None:
         """Send the inbox: one frame, or a batch frame for several (protocol:
-        `batch`). Call with self.delivery held."""
+        `batch`) if the client asked for them. Call with self.delivery held."""
         while self.inbox:
             out: list[Frame] = []
             while self.inbox and len(out) < BATCH_MAX:
@@ -582,8 +588,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 frame = handler(self, event, frames) if handler is not None else None
                 if frame is not None:
                     out.append(frame)
-            if len(out) == 1:
-                await self.send_encoded(out[0])
+            if len(out) == 1 or not self.batching:
+                for frame in out:
+                    await self.send_encoded(frame)
             elif out:
                 batches = self.hub.batches if self.hub is not None else None
                 await self.send_encoded(batch_frame(out, batches))

@@ -31,7 +31,7 @@ class ChatClient:
     ) -> None:
         parts = urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
-        self.url = f"ws://{parts.netloc}/ws/talk/{slug}/"
+        self.url = f"ws://{parts.netloc}/ws/talk/{slug}/?batch=1"
         self.reconnect = reconnect
         self.ack = ack
         self.received = 0  # frames on the current connection

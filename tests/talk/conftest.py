@@ -56,6 +56,7 @@ async def open_socket(
     client: tuple[str, int] = ("127.0.0.1", 40000),
     application: Any = None,
     headers: tuple[tuple[bytes, bytes], ...] = (),
+    query: str = "batch=1",
 ) -> WebsocketCommunicator:
     """A communicator through the project's real ASGI stack (origin check too)."""
     if application is None:
@@ -66,7 +67,7 @@ async def open_socket(
     if session_key:
         headers.append((b"cookie", f"sessionid={session_key}".encode()))
     communicator = WebsocketCommunicator(
-        application, f"/ws/talk/{slug}/", headers=headers
+        application, f"/ws/talk/{slug}/?{query}", headers=headers
     )
     communicator.scope["client"] = client
     return communicator

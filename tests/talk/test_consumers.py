@@ -413,6 +413,7 @@ async def test_events_ready_together_go_out_as_one_batch_frame_in_order() -> Non
 
     consumer = ChatConsumer()
     consumer.delivery, consumer.sid, consumer.last_seq = asyncio.Lock(), "me", 0
+    consumer.batching = True  # the client connected with ?batch=1
     sent: list[str] = []
 
     async def send(text_data: str | None = None, **kwargs: object) -> None:
@@ -438,3 +439,52 @@ async def test_events_ready_together_go_out_as_one_batch_frame_in_order() -> Non
     later = {**base, "id": 4, "seq": 4, "text": "t4", "sid": "x"}
     await consumer.room_events([(later, EventFrames(later))])
     assert json.loads(sent[-1])["type"] == "message"  # alone: a plain frame
+
+
+async def test_a_client_that_did_not_ask_for_batches_gets_every_frame_alone() -> None:
+    """Clients written before batch frames keep working (docs/talk-protocol.md)."""
+    from talk.consumers import ChatConsumer
+    from talk.protocol import EventFrames
+
+    consumer = ChatConsumer()
+    consumer.delivery, consumer.sid, consumer.last_seq = asyncio.Lock(), "me", 0
+    sent: list[str] = []
+
+    async def send(text_data: str | None = None, **kwargs: object) -> None:
+        sent.append(text_data or "")
+
+    consumer.send = send  # type: ignore[method-assign]
+    base = {"type": "chat.message", "name": "a", "ts": "2026-11-25T00:00:00+09:00"}
+    events = [
+        {**base, "id": n, "seq": n, "text": f"t{n}", "sid": "x"} for n in (1, 2, 3)
+    ]
+    await consumer.room_events([(event, EventFrames(event)) for event in events])
+    frames = [json.loads(text) for text in sent]
+    assert [(f["type"], f["text"]) for f in frames] == [
+        ("message", "t1"),
+        ("message", "t2"),
+        ("message", "t3"),
+    ]
+    assert consumer.frames_sent == 3
+
+
+async def test_without_batch_in_the_url_a_burst_comes_frame_by_frame(room) -> None:
+    """Through the real stack: a client that did not ask gets no batch frame."""
+    communicator = await open_socket(room.slug, query="")
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    assert (await communicator.receive_json_from(timeout=10))["type"] == "hello"
+
+    @database_sync_to_async
+    def burst() -> None:
+        for n in range(20):
+            services.chat_message_create(
+                room=room, name="허웅", text=f"m{n}", session_hash="s", ip_hash="ip"
+            )
+
+    await burst()
+    frames = [await communicator.receive_json_from(timeout=10) for _ in range(20)]
+    await communicator.disconnect()
+    assert [(f["type"], f["text"]) for f in frames] == [
+        ("message", f"m{n}") for n in range(20)
+    ]

@@ -204,7 +204,8 @@
   function connect() {
     clearTimeout(reconnectTimer);
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    // batch=1: this client reads batch frames (docs/talk-protocol.md).
+    socket = new WebSocket(scheme + location.host + root.dataset.wsPath + "?batch=1");
     received = 0;
     acked = 0;
     socket.addEventListener("message", function (event) {
