@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -407,19 +408,26 @@ async def test_a_client_gone_mid_send_does_not_kill_the_consumer() -> None:
     assert len(sent) == 1 and consumer.closing
 
 
-async def test_events_ready_together_go_out_as_one_batch_frame_in_order() -> None:
+def recording_consumer(*, batching: bool) -> tuple[Any, list[str]]:
+    """A consumer that records the frames it sends, with no connection."""
     from talk.consumers import ChatConsumer
-    from talk.protocol import EventFrames
 
     consumer = ChatConsumer()
     consumer.delivery, consumer.sid, consumer.last_seq = asyncio.Lock(), "me", 0
-    consumer.batching = True  # the client connected with ?batch=1
+    consumer.batching = batching
     sent: list[str] = []
 
     async def send(text_data: str | None = None, **kwargs: object) -> None:
         sent.append(text_data or "")
 
     consumer.send = send  # type: ignore[method-assign]
+    return consumer, sent
+
+
+async def test_events_ready_together_go_out_as_one_batch_frame_in_order() -> None:
+    from talk.protocol import EventFrames
+
+    consumer, sent = recording_consumer(batching=True)  # connected with ?batch=1
     base = {"type": "chat.message", "name": "a", "ts": "2026-11-25T00:00:00+09:00"}
     events = [
         {**base, "id": n, "seq": n, "text": f"t{n}", "sid": "me" if n == 2 else "x"}
@@ -443,17 +451,9 @@ async def test_events_ready_together_go_out_as_one_batch_frame_in_order() -> Non
 
 async def test_a_client_that_did_not_ask_for_batches_gets_every_frame_alone() -> None:
     """Clients written before batch frames keep working (docs/talk-protocol.md)."""
-    from talk.consumers import ChatConsumer
     from talk.protocol import EventFrames
 
-    consumer = ChatConsumer()
-    consumer.delivery, consumer.sid, consumer.last_seq = asyncio.Lock(), "me", 0
-    sent: list[str] = []
-
-    async def send(text_data: str | None = None, **kwargs: object) -> None:
-        sent.append(text_data or "")
-
-    consumer.send = send  # type: ignore[method-assign]
+    consumer, sent = recording_consumer(batching=False)
     base = {"type": "chat.message", "name": "a", "ts": "2026-11-25T00:00:00+09:00"}
     events = [
         {**base, "id": n, "seq": n, "text": f"t{n}", "sid": "x"} for n in (1, 2, 3)
